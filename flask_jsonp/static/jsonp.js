@@ -1,0 +1,168 @@
+/*! flask-jsonp loader | BSD-3-Clause */
+// Defines one global, jsonp. Types: jsonp.d.ts.
+(function () {
+  'use strict';
+
+  // --- BEGIN SHARED LOADER (python -m flask_jsonp._loader_source copies it to jsonp.mjs)
+  // A script removed from the page still loads and runs (HTML standard;
+  // Chromium does it), so after a timeout or an abort the callback stays,
+  // ignores the late call, and goes when its script loads or fails. Only
+  // calls from the request's own script count, so a fixed callbackName can
+  // be reused while an older response is on its way.
+
+  // What the server accepts, minus dots.
+  const IDENTIFIER = /^[A-Za-z_$][\w$]{0,127}$/;
+  const NAME_PREFIX = '__jsonp_' + Math.random().toString(36).slice(2, 8) + '_';
+  let nameCounter = 0;
+  // Callbacks of requests that gave up while their script was in flight.
+  const retired = new WeakSet();
+  // currentScript is null later, and in modules.
+  const loaderScript = typeof document === 'object' && document.currentScript;
+  const loaderNonce = loaderScript ? loaderScript.nonce : '';
+
+  class JsonpError extends Error {
+    constructor(code, message, url, details) {
+      super(message);
+      this.name = 'JsonpError';
+      this.code = code;
+      this.url = url;
+      Object.assign(this, details);
+    }
+  }
+
+  function pageNonce() {
+    // The property: browsers hide the attribute.
+    const script = loaderNonce ? null : document.querySelector('script[nonce]');
+    return loaderNonce || (script ? script.nonce : '');
+  }
+
+  const encode = encodeURIComponent;
+
+  function buildUrl(url, params, callbackParam, callbackName) {
+    const target = new URL(url, document.baseURI);
+    if (!/^https?:$/.test(target.protocol)) {
+      throw new TypeError('only http: and https: URLs can be loaded');
+    }
+    const pairs = [];
+    for (const [key, value] of Object.entries(params || {})) {
+      for (const item of [].concat(value)) {
+        if (item != null) pairs.push(encode(key) + '=' + encode(item));
+      }
+    }
+    // Keeps the query as written, and any #fragment after it.
+    const append = (pair) => {
+      const query = target.search.slice(1);
+      target.search = query ? query + '&' + pair : pair;
+    };
+    if (pairs.length) append(pairs.join('&'));
+    if (!callbackParam || target.searchParams.has(callbackParam)) {
+      throw new TypeError(`bad callbackParam "${callbackParam}" or already in URL`);
+    }
+    append(encode(callbackParam) + '=' + callbackName);
+    return target.href;
+  }
+
+  function jsonp(url, options) {
+    return new Promise((resolve, reject) => {
+      const {
+        params,
+        callbackParam = 'callback',
+        callbackName,
+        timeout = 10000,
+        signal,
+        envelope = false,
+        nonce = pageNonce(),
+        crossOrigin,
+        referrerPolicy,
+      } = options || {};
+      let name = callbackName;
+      let href;
+      try {
+        if (name === undefined) {
+          do name = NAME_PREFIX + ++nameCounter; while (name in window);
+        } else if (!IDENTIFIER.test(name)) {
+          throw new TypeError('callbackName is not an identifier');
+        } else if (name in window && !retired.has(window[name])) {
+          throw new TypeError(`window.${name} is already taken`);
+        }
+        // Delays are int32: longer ones fire at once.
+        if (!(timeout >= 0 && timeout < 2 ** 31)) throw new TypeError('bad timeout');
+        href = buildUrl(url, params, callbackParam, name);
+      } catch (error) {
+        reject(new JsonpError('setup', error.message, String(url)));
+        return;
+      }
+      if (signal && signal.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+
+      const script = document.createElement('script');
+      let settled = false;
+      let timer;
+      const fail = (code, message, details) =>
+        new JsonpError(code, `${message}: ${href}`, href, details);
+      const onAbort = () => settle(abortReason(signal), undefined, true);
+      const release = () => {
+        script.onload = script.onerror = null;
+        retired.delete(callback);
+        if (window[name] === callback) delete window[name];
+      };
+      // Once. A script in flight keeps its global until it loads or fails.
+      const settle = (error, data, inFlight) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        script.remove();
+        if (inFlight) retired.add(callback);
+        else release();
+        if (error) reject(error);
+        else resolve(data);
+      };
+      const callback = (payload) => {
+        if (settled || document.currentScript !== script) return;
+        if (!envelope) return settle(null, payload);
+        const status = payload && payload.meta && payload.meta.status;
+        if (typeof status !== 'number') {
+          settle(fail('http', 'not an envelope', { data: payload }));
+        } else if (status >= 400) {
+          settle(fail('http', `HTTP ${status}`, { status, data: payload.data }));
+        } else {
+          settle(null, payload.data);
+        }
+      };
+
+      script.onload = script.onerror = (event) => {
+        settle(event.type === 'load'
+          ? fail('no-callback', 'callback not called')
+          : fail('network', 'script failed to load'));
+        release();
+      };
+      script.src = href;
+      if (nonce) script.nonce = nonce;
+      if (crossOrigin != null) script.crossOrigin = crossOrigin;
+      if (referrerPolicy != null) script.referrerPolicy = referrerPolicy;
+      if (timeout > 0) {
+        timer = setTimeout(
+          () => settle(fail('timeout', `no answer in ${timeout} ms`), undefined, true),
+          timeout,
+        );
+      }
+      if (signal) signal.addEventListener('abort', onAbort);
+      window[name] = callback;
+      (document.head || document.documentElement).appendChild(script);
+    });
+  }
+
+  function abortReason(signal) {
+    return signal.reason !== undefined
+      ? signal.reason
+      : new DOMException('This operation was aborted', 'AbortError');
+  }
+
+  jsonp.JsonpError = JsonpError;
+  // --- END SHARED LOADER ---
+
+  window.jsonp = jsonp;
+})();

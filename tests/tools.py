@@ -39,5 +39,7 @@ def require_executable(name: str) -> str:
 def require_chromium() -> str:
     """Return the path of Debian's Chromium, or skip/fail the test."""
     if not os.access(CHROMIUM_PATH, os.X_OK):
-        missing_tool(f"Chromium not found at {CHROMIUM_PATH} (apt-get install chromium)")
+        missing_tool(
+            f"Chromium not found at {CHROMIUM_PATH} (apt-get install chromium)"
+        )
     return CHROMIUM_PATH

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from flask_jsonp import jsonp
+from flask_jsonp.referrer import Origin
+from flask_jsonp.referrer import parse_origin
+from flask_jsonp.referrer import parse_origin_pattern
+from tests.helpers import assert_refused
+from tests.helpers import run_jsonp
+from tests.node import NodeRunner
+
+ALLOWED = ["https://good.example", "http://localhost:5000", "https://*.example.com"]
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    @app.get("/private")
+    @jsonp(allowed_referrers=ALLOWED)
+    def private() -> Any:
+        return {"balance": 42}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "referrer",
+    [
+        "https://good.example/page?q=1#x",
+        "https://good.example",
+        "https://GOOD.example:443/",
+        "http://localhost:5000/demo",
+        "https://api.example.com/",
+        "https://a.b.example.com/x",
+    ],
+)
+def test_allowed_pages_get_the_data(
+    client: FlaskClient, node: NodeRunner, referrer: str
+) -> None:
+    response = client.get("/private?callback=cb", headers={"Referer": referrer})
+    assert run_jsonp(node, response, "cb") == {"balance": 42}
+    assert "Referer" in response.headers["Vary"]
+    assert "private" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "referrer",
+    [
+        "https://good.example.evil.example/",
+        "https://evil.example/?https://good.example",
+        "http://good.example/",
+        "https://good.example:8443/",
+        "http://localhost:5001/",
+        "https://example.com/",
+        "https://evil-example.com/",
+        "https://example.com.evil.net/",
+        "https://good.example@evil.example/",
+        "javascript:alert(1)//https://good.example",
+        "not a url",
+        "",
+    ],
+)
+def test_other_pages_are_refused_without_data(
+    client: FlaskClient, referrer: str
+) -> None:
+    response = client.get("/private?callback=cb", headers={"Referer": referrer})
+    assert_refused(response, 403, "referrer_not_allowed")
+    assert b"42" not in response.data
+
+
+def test_missing_referrer_fails_closed(client: FlaskClient) -> None:
+    assert_refused(client.get("/private?callback=cb"), 403, "referrer_not_allowed")
+
+
+def test_same_origin_fetch_metadata_passes_without_referrer(
+    client: FlaskClient, node: NodeRunner
+) -> None:
+    response = client.get(
+        "/private?callback=cb", headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert run_jsonp(node, response, "cb") == {"balance": 42}
+    cross = client.get("/private?callback=cb", headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+
+
+def test_plain_json_is_not_subject_to_the_allowlist(client: FlaskClient) -> None:
+    # Without a callback the browser's same-origin policy protects the answer.
+    assert client.get("/private").json == {"balance": 42}
+
+
+def test_parse_origin_normalises() -> None:
+    assert parse_origin("HTTPS://Example.COM/a") == Origin("https", "example.com", 443)
+    assert parse_origin("http://x:8080") == Origin("http", "x", 8080)
+    assert parse_origin("ftp://x/") is None
+    assert parse_origin("http://x:99999/") is None
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "example.com",
+        "https://x/path",
+        "https://x?q",
+        "ftp://x",
+        "https://*",
+        "https://a.*.b",
+    ],
+)
+def test_bad_allowlist_entries_are_refused(entry: str) -> None:
+    with pytest.raises(ValueError):
+        parse_origin_pattern(entry)

@@ -1,0 +1,96 @@
+"""The JSONP body, built without Flask, executed by Node.js."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flask_jsonp.response import escape_json_for_script
+from flask_jsonp.response import guarded_call_prefix
+from flask_jsonp.response import jsonp_body_chunks
+from tests.node import NodeRunner
+
+pytestmark = pytest.mark.node
+
+TRICKY = {
+    "html": "</script><script>alert(1)</script><!-- -->",
+    "separators": "a\u2028b\u2029c",
+    "amp": "&amp; & &#x3c;",
+    "unicode": "snow \u2603 astral \U0001f600 nul \x00",
+    "quote": 'it\'s "quoted" \\ backslash',
+    "numbers": [0, -1, 1.5, 1e300, -1e-300, 2**53],
+    "nested": [[[{"deep": [None, True, False]}]]],
+}
+
+
+def body(callback: str, data: object, *, ensure_ascii: bool = True) -> bytes:
+    json_body = json.dumps(data, ensure_ascii=ensure_ascii).encode()
+    return b"".join(jsonp_body_chunks(callback, json_body))
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+@pytest.mark.parametrize(
+    "callback", ["onBack", "a.b.c", "callbacks[3]", "$", "angular.callbacks._0"]
+)
+def test_callback_receives_the_data_once(
+    node: NodeRunner, callback: str, ensure_ascii: bool
+) -> None:
+    result = node.run(body(callback, TRICKY, ensure_ascii=ensure_ascii), callback)
+    assert result.error is None
+    assert result.calls == [[TRICKY]]
+    assert result.new_globals == []
+
+
+@pytest.mark.parametrize("callback", ["onBack", "a.b.c", "callbacks[3]", "a.b[1]"])
+def test_undefined_callback_is_a_silent_no_op(node: NodeRunner, callback: str) -> None:
+    result = node.run(body(callback, {"x": 1}), callback=None)
+    assert result.error is None
+    assert result.calls == []
+    assert result.new_globals == []
+
+
+def test_dotted_callback_with_missing_middle_is_a_no_op(node: NodeRunner) -> None:
+    script = b"var a = {};" + body("a.b.c", [1])
+    result = node.run(script)
+    assert result.error is None
+    assert result.new_globals == ["a"]
+
+
+def test_callback_that_is_not_a_function_is_not_called(node: NodeRunner) -> None:
+    result = node.run(b"var onBack = 42;" + body("onBack", [1]))
+    assert result.error is None
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_body_never_contains_markup_or_raw_line_separators(ensure_ascii: bool) -> None:
+    json_body = json.dumps(TRICKY, ensure_ascii=ensure_ascii).encode()
+    prefix, escaped, suffix = jsonp_body_chunks("cb", json_body)
+    raw = prefix + escaped + suffix
+    assert raw.startswith(b"/**/")
+    for needle in (
+        b"</script",
+        b"<!--",
+        b"<",
+        b">",
+        "\u2028".encode(),
+        "\u2029".encode(),
+    ):
+        assert needle not in raw.lower()
+    assert b"&" not in escaped
+
+
+def test_escaping_keeps_bytes_without_unsafe_characters_uncopied() -> None:
+    json_body = b'{"a": "plain"}' * 1000
+    assert escape_json_for_script(json_body) is json_body
+
+
+def test_guard_refuses_invalid_callbacks() -> None:
+    with pytest.raises(ValueError):
+        guarded_call_prefix("alert(1)")
+
+
+def test_envelope_is_spliced_around_the_json(node: NodeRunner) -> None:
+    chunks = jsonp_body_chunks("cb", b'{"a": [1]}\n', envelope_status=201)
+    result = node.run(b"".join(chunks), "cb")
+    assert result.calls == [[{"meta": {"status": 201}, "data": {"a": [1]}}]]

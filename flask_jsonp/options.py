@@ -41,6 +41,13 @@ def config_key(name: str) -> str:
     return f"JSONP_{name.upper()}"
 
 
+#: ``(name, config key, built-in default)`` of each option, computed once: options
+#: are resolved on every request.
+_SOURCES = tuple(
+    (name, config_key(name), default) for name, default in DEFAULTS.items()
+)
+
+
 @dataclass(frozen=True)
 class JsonpOptions:
     """Validated, resolved JSONP settings for one request.
@@ -133,16 +140,10 @@ def resolve(
     :param extension_defaults: keyword arguments given to :class:`~flask_jsonp.JSONP`.
     :param overrides: options given to the decorator or blueprint mode.
     """
-    merged = []
-    for name, default in DEFAULTS.items():
-        if name in overrides:
-            value = overrides[name]
-        elif name in extension_defaults:
-            value = extension_defaults[name]
-        else:
-            value = config.get(config_key(name), default)
-        merged.append((name, _freeze(value)))
-    return _validated(tuple(merged))
+    merged = {name: config.get(key, default) for name, key, default in _SOURCES}
+    merged.update(extension_defaults)
+    merged.update(overrides)
+    return _validated(tuple([(name, _freeze(merged[name])) for name in DEFAULTS]))
 
 
 def options_for(app: Flask, overrides: Mapping[str, Any]) -> JsonpOptions:

@@ -1,0 +1,16 @@
+"""The two-origin demo of flask-jsonp: run ``python -m demo_site`` (or
+``make demo``) and open the page it prints.
+
+:func:`create_page_app` serves an HTML page under a strict Content-Security-Policy;
+:func:`create_api_app` serves JSON that also answers JSONP, without CORS headers.
+The page shows a plain ``fetch`` to the API failing, the same data arriving by
+JSONP, and how the loader reports HTTP errors, timeouts, aborts and a refused
+callback.
+"""
+
+from __future__ import annotations
+
+from .api import create_api_app
+from .page import create_page_app
+
+__all__ = ["create_api_app", "create_page_app"]

@@ -1,0 +1,136 @@
+"""Fixtures for the tests that drive Debian's Chromium with Playwright (sync API).
+
+- ``browser``: one headless Chromium for all the browser tests of a run.
+- ``page``: a fresh browser context and page for each test.
+- ``page_errors``: the uncaught errors of ``page`` (its ``pageerror`` events).
+- ``serve_app``: serve a Flask (or any WSGI) app until the end of the test; it
+  returns a :class:`~tests.browser.live_server.LiveServer`, whose ``page_url(path)``
+  is on ``http://localhost:PORT`` and ``api_url(path)`` on ``http://127.0.0.1:PORT``.
+- ``api_server``, ``api``, ``gates``, ``gate``: the loader tests' own API app
+  (``api_app.py``).
+
+Tests that use them are marked ``@pytest.mark.browser``. Without Chromium or
+Playwright they skip, or fail when ``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.api_app import create_api_app
+from tests.browser.api_app import Gates
+from tests.browser.live_server import LiveServer
+from tests.browser.vendor import NODE_MODULES
+from tests.tools import missing_tool
+from tests.tools import require_chromium
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from playwright.sync_api import Browser
+    from playwright.sync_api import Page
+
+#: Headless Chromium as root in a container, with nothing that reaches the network
+#: on its own (this machine reaches only package registries).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: Milliseconds Playwright waits for a page action or a ``wait_for_*``; the
+#: loader's tests use timeouts of a few hundred ms, so this only bounds failures.
+PAGE_TIMEOUT_MS = 5_000
+
+
+# Package scope, not session: one browser serves every test in tests/browser, and
+# it is closed before the rest of the suite runs, because the sync API keeps an
+# asyncio loop running in the main thread, where asyncio.run() and asgiref (async
+# Flask views) then refuse to start one.
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium, launched with Playwright's sync API."""
+    executable = require_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_tool("Playwright for Python is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context: no cookies, cache or storage from other tests."""
+    context = browser.new_context()
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_errors(page: Page) -> list[str]:
+    """The uncaught exceptions thrown in ``page``, as text, as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
+    return errors
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[WSGIApplication], LiveServer]]:
+    """Return a function that serves an app until the end of the test::
+
+    def test_page(serve_app, page):
+        server = serve_app(create_app())
+        page.goto(server.page_url("/"))
+    """
+    servers: list[LiveServer] = []
+
+    def serve(app: WSGIApplication) -> LiveServer:
+        server = LiveServer(app)
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="package")
+def gates() -> Gates:
+    """The gates of :func:`api_server`'s held views."""
+    return Gates()
+
+
+@pytest.fixture(scope="package")
+def api_server(gates: Gates) -> Iterator[LiveServer]:
+    """The test API app (:mod:`tests.browser.api_app`), served for the package."""
+    with LiveServer(create_api_app(gates, vendor_dir=NODE_MODULES)) as server:
+        yield server
+
+
+@pytest.fixture
+def api(api_server: LiveServer) -> Callable[[str], str]:
+    """Turn a path into a URL on :func:`api_server`'s API origin."""
+    return api_server.api_url
+
+
+@pytest.fixture
+def gate(gates: Gates) -> Iterator[str]:
+    """A fresh gate name; opened at the end of the test so no request stays held."""
+    name = uuid.uuid4().hex
+    yield name
+    gates.open(name)

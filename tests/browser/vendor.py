@@ -1,0 +1,80 @@
+"""npm packages for the tests (JSONP clients, TypeScript), installed on demand.
+
+They are installed once into a cache folder outside version control; the browser
+tests serve ``node_modules`` to their pages under ``/vendor/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.tools import missing_tool
+from tests.tools import require_executable
+
+#: The JSONP clients of the interop tests, with the major version they are
+#: written for.
+INTEROP_PACKAGES = {"jquery": "4", "fetch-jsonp": "1"}
+
+#: Seconds ``npm install`` may take (a cold install needs a few).
+NPM_INSTALL_TIMEOUT = 180
+
+#: ``$XDG_CACHE_HOME/flask-jsonp/npm`` when set, else ``.cache/npm`` in the
+#: repository (which .gitignore lists).
+CACHE_DIR = (
+    Path(os.environ["XDG_CACHE_HOME"]) / "flask-jsonp" / "npm"
+    if os.environ.get("XDG_CACHE_HOME")
+    else Path(__file__).resolve().parents[2] / ".cache" / "npm"
+)
+
+#: What ``/vendor/`` serves.
+NODE_MODULES = CACHE_DIR / "node_modules"
+
+
+def installed_version(package: str) -> str | None:
+    """The version of ``package`` in the cache, or ``None``."""
+    manifest = NODE_MODULES / package / "package.json"
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def install_npm_packages(packages: Mapping[str, str]) -> dict[str, str]:
+    """Install ``packages`` (name to major version) into :data:`CACHE_DIR`, unless
+    they are there already; skip the test (fail it under CI) if npm cannot.
+
+    :return: the installed version of each package.
+    """
+    wanted = [
+        f"{package}@{major}"
+        for package, major in packages.items()
+        if (installed_version(package) or "").split(".")[0] != major
+    ]
+    if wanted:
+        npm = require_executable("npm")
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        # Saved to the cache's package.json, so that a later install of other
+        # packages does not remove these as extraneous.
+        command = [npm, "install", "--prefix", str(CACHE_DIR), "--no-audit"]
+        command += ["--no-fund", "--no-package-lock", *wanted]
+        try:
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=NPM_INSTALL_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            missing_tool(f"npm install {' '.join(wanted)} timed out")
+        if result.returncode != 0:
+            missing_tool(f"npm install {' '.join(wanted)} failed:\n{result.stderr}")
+    versions = {package: installed_version(package) for package in packages}
+    missing = [package for package, version in versions.items() if version is None]
+    if missing:
+        missing_tool(f"npm did not install {', '.join(missing)}")
+    return {package: str(version) for package, version in versions.items()}

@@ -30,8 +30,8 @@ DEFAULT_DELAY_SECONDS = 3.0
 
 #: The public profiles the API serves.
 USERS: dict[str, dict[str, Any]] = {
-    "ada": {"username": "ada", "name": "Ada Lovelace", "languages": ["Analytical"]},
-    "grace": {"username": "grace", "name": "Grace Hopper", "languages": ["COBOL"]},
+    "ada": {"username": "ada", "name": "Ada Lovelace", "born": 1815},
+    "grace": {"username": "grace", "name": "Grace Hopper", "born": 1906},
 }
 
 #: The user ``/api/user`` answers with.

@@ -93,8 +93,8 @@ def api_answer(url: str) -> tuple[dict[str, Any], int]:
             status = error.code
             content_type = error.headers.get_content_type()
             body = error.read()
-    except (URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
+    except OSError as error:  # URLError, a refused connection, a timeout
+        reason = error.reason if isinstance(error, URLError) else error
         return {"url": url, "error": f"the API did not answer: {reason}"}, 502
     text = body.decode("utf-8", "replace")
     try:

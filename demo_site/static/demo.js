@@ -23,12 +23,13 @@
     output.textContent = lines.join('\n');
   }
 
+  // Two lines: what a program branches on, then the message.
   function describe(error) {
     if (error instanceof jsonp.JsonpError) {
       const status = error.status === undefined ? '' : `, status ${error.status}`;
-      return `JsonpError code "${error.code}"${status}: ${error.message}`;
+      return `JsonpError, code "${error.code}"${status}\nmessage: ${error.message}`;
     }
-    return `${error.name}: ${error.message}`;
+    return `${error.name} (${error.constructor.name})\nmessage: ${error.message}`;
   }
 
   function onClick(id, run) {
@@ -85,7 +86,7 @@
       show('timeout', 'unexpected', `Answered in ${seconds(start)}, before the timeout.`);
     } catch (error) {
       show('timeout', error.code === 'timeout' ? 'refused' : 'unexpected',
-        `Gave up after ${seconds(start)}: ${describe(error)}`);
+        `Gave up after ${seconds(start)}:`, describe(error));
     }
   });
 
@@ -106,7 +107,7 @@
       show('abort', 'data', `Not aborted: the answer came after ${seconds(start)}:`, pretty(data));
     } catch (error) {
       show('abort', error.name === 'AbortError' ? 'refused' : 'unexpected',
-        `Aborted after ${seconds(start)}: ${describe(error)}`);
+        `Aborted after ${seconds(start)}:`, describe(error));
     } finally {
       abortButton.disabled = true;
       controller = null;
@@ -134,7 +135,7 @@
       await jsonp(API + '/api/user', { callbackName: HOSTILE_CALLBACK });
       lines.push('The loader sent it?!');
     } catch (error) {
-      lines.push(`The loader will not send it: ${describe(error)}`);
+      lines.push(`The loader will not send it: JsonpError, code "${error.code}" (${error.message}).`);
     }
     const src = API + '/api/user?callback=' + encodeURIComponent(HOSTILE_CALLBACK);
     const event = await addScript(src);
@@ -147,8 +148,8 @@
     if (answer.error) {
       lines.push(`This page's server could not ask the API: ${answer.error}`);
     } else {
-      lines.push(`The API answered HTTP ${answer.status} ${answer.content_type}`
-        + ' (asked again by this page\'s server, which may read it):', pretty(answer.body));
+      lines.push('What the API answered, asked again by this page\'s server (the page may not read it):',
+        `HTTP ${answer.status} ${answer.content_type}`, pretty(answer.body));
     }
     const refused = event === 'error' && answer.status === 400;
     show('hostile', refused ? 'refused' : 'unexpected', ...lines);

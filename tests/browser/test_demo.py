@@ -1,0 +1,231 @@
+"""The two-origin demo (``demo_site``) in Chromium: every button, under the page's
+Content-Security-Policy.
+
+The page is served on ``http://localhost:PORT1`` and the API on
+``http://127.0.0.1:PORT2``, as ``python -m demo_site`` does. A full-page
+screenshot is saved to ``test-artifacts/demo.png``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import TYPE_CHECKING
+
+import pytest
+
+from demo_site import create_api_app
+from demo_site import create_page_app
+from tests.browser.live_server import LiveServer
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from playwright.sync_api import ConsoleMessage
+    from playwright.sync_api import Dialog
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+#: The loader's timeout in the timeout step, and the slow endpoint's delay: the
+#: timeout is far above a local round trip, the delay far above the timeout and
+#: long enough to press Abort, and both keep the test fast.
+TIMEOUT_MS = 200
+SLOW_DELAY = 1.0
+
+#: Records the page's CSP violations before any of its scripts runs. Playwright's
+#: init scripts are not subject to the page's policy.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+@dataclass
+class Step:
+    """A step of the page: the button that starts it, what its result area
+    shows when done, and text that must appear there.
+    """
+
+    name: str
+    button: str
+    state: str
+    expected: list[str]
+
+
+STEPS = [
+    Step(
+        "fetch",
+        "#run-fetch",
+        "refused",
+        ["Blocked by the same-origin policy: TypeError: Failed to fetch"],
+    ),
+    Step(
+        "jsonp",
+        "#run-jsonp",
+        "data",
+        ["Arrived by JSONP", '"name": "Ada Lovelace"'],
+    ),
+    Step(
+        "envelope",
+        "#run-envelope",
+        "refused",
+        [
+            'JsonpError, code "http", status 404',
+            "message: HTTP 404: ",
+            '"name": "Not Found"',
+            "There is no user named 'nobody'.",
+        ],
+    ),
+    Step(
+        "timeout",
+        "#run-timeout",
+        "refused",
+        ['JsonpError, code "timeout"', f"message: no answer in {TIMEOUT_MS} ms"],
+    ),
+    Step(
+        "abort", "#run-abort", "refused", ["Aborted after", "AbortError (DOMException)"]
+    ),
+    Step(
+        "hostile",
+        "#run-hostile",
+        "refused",
+        [
+            'The loader will not send it: JsonpError, code "setup"',
+            "failed to load (error event): no code ran, no alert.",
+            "asked again by this page's server",
+            "HTTP 400 application/json",
+            '"error": "invalid_callback"',
+        ],
+    ),
+]
+
+
+@dataclass
+class DemoPage:
+    """The demo, open in Chromium, with what the browser reported meanwhile."""
+
+    page: Page
+    page_origin: str
+    api_origin: str
+    console: list[str]
+    dialogs: list[str]
+
+    def csp_violations(self) -> list[str]:
+        violations: list[str] = self.page.evaluate("window.__cspViolations")
+        return violations + [
+            text for text in self.console if "Content Security Policy" in text
+        ]
+
+    def run(self, step: Step) -> str:
+        """Click the step's button(s); return the text of its result once done."""
+        self.page.click(step.button)
+        if step.name == "abort":
+            # Playwright waits for the button to be enabled.
+            self.page.click("#abort")
+        result = self.page.locator(f"#result-{step.name}")
+        self.page.wait_for_function(
+            "(id) => !['idle', 'pending'].includes("
+            "document.getElementById(id).dataset.state)",
+            arg=f"result-{step.name}",
+        )
+        state = result.get_attribute("data-state")
+        text = result.inner_text()
+        assert state == step.state, f"step {step.name}: {state}: {text}"
+        return text
+
+
+@pytest.fixture
+def demo(
+    page: Page,
+    page_errors: list[str],
+    serve_app: Callable[[WSGIApplication], LiveServer],
+) -> DemoPage:
+    """The demo page, loaded from its own server, reading the API on another."""
+    api = serve_app(create_api_app())
+    site = serve_app(
+        create_page_app(api.api_origin, timeout_ms=TIMEOUT_MS, slow_delay=SLOW_DELAY)
+    )
+    console: list[str] = []
+    dialogs: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        console.append(f"{message.type}: {message.text}")
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("console", on_console)
+    page.on("dialog", on_dialog)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    response = page.goto(site.page_url("/"))
+    assert response is not None and response.ok
+    return DemoPage(page, site.page_origin, api.api_origin, console, dialogs)
+
+
+def test_demo_page_names_both_origins_and_loads_the_loader_under_its_csp(
+    demo: DemoPage, page_errors: list[str]
+) -> None:
+    origins = demo.page.locator("code.origin").all_inner_texts()
+    assert origins == [demo.page_origin, demo.api_origin]
+    assert demo.page_origin.startswith("http://localhost:")
+    assert demo.api_origin.startswith("http://127.0.0.1:")
+    loader: dict[str, Any] = demo.page.evaluate(
+        "() => ({type: typeof jsonp, error: typeof jsonp.JsonpError})"
+    )
+    assert loader == {"type": "function", "error": "function"}
+    assert demo.csp_violations() == []
+    assert page_errors == []
+
+
+def test_demo_every_button_shows_what_it_promises(
+    demo: DemoPage, page_errors: list[str]
+) -> None:
+    results = {step.name: demo.run(step) for step in STEPS}
+    ARTIFACTS.mkdir(exist_ok=True)
+    demo.page.screenshot(path=ARTIFACTS / "demo.png", full_page=True)
+    for step in STEPS:
+        for expected in step.expected:
+            assert expected in results[step.name], f"step {step.name}"
+    assert demo.dialogs == []
+    assert demo.csp_violations() == []
+    assert page_errors == []
+
+
+def test_demo_steps_can_run_again(demo: DemoPage) -> None:
+    for step in STEPS * 2:
+        text = demo.run(step)
+        assert all(expected in text for expected in step.expected), text
+    assert demo.csp_violations() == []
+
+
+def test_demo_abort_button_is_off_until_a_request_starts(demo: DemoPage) -> None:
+    abort = demo.page.locator("#abort")
+    assert abort.is_disabled()
+    demo.run(next(step for step in STEPS if step.name == "abort"))
+    assert abort.is_disabled()
+
+
+def test_demo_policy_blocks_a_script_without_the_nonce(demo: DemoPage) -> None:
+    # Shows that the policy is enforced and that the checks above would see a
+    # violation.
+    outcome = demo.page.evaluate(
+        """(src) => new Promise((resolve) => {
+          const script = document.createElement('script');
+          script.onload = script.onerror = (event) => resolve(event.type);
+          script.src = src;
+          document.head.append(script);
+        })""",
+        demo.api_origin + "/api/user?callback=console.log",
+    )
+    assert outcome == "error"
+    assert demo.page.evaluate("window.__cspViolations") == [
+        f"script-src-elem blocked {demo.api_origin}/api/user?callback=console.log"
+    ]
+    assert demo.csp_violations()

@@ -42,7 +42,7 @@ def _marker_line(lines: list[str], marker: str) -> int:
     ]
     if len(found) != 1:
         raise ValueError(
-            f"expected one {marker!r} line in jsonp.js, found {len(found)}"
+            f"expected one {marker!r} marker line in jsonp.js, found {len(found)}"
         )
     return found[0]
 

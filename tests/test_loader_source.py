@@ -1,0 +1,203 @@
+"""The loader's sources: jsonp.mjs is generated from jsonp.js, both stay small, the
+module runs in Node.js without touching globals, and jsonp.d.ts type-checks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flask_jsonp import _loader_source
+from flask_jsonp._loader_source import CLASSIC_PATH
+from flask_jsonp._loader_source import MODULE_PATH
+from flask_jsonp._loader_source import module_source
+from tests.browser.vendor import install_npm_packages
+from tests.browser.vendor import NODE_MODULES
+from tests.tools import require_executable
+
+#: The size budget of each loader file, gzipped at level 9: 2.5 KB.
+MAX_GZIPPED_BYTES = 2_500
+
+#: A classic script in the shape of jsonp.js, for the generator's own tests.
+SAMPLE = """\
+(function () {
+  'use strict';
+  // --- BEGIN SHARED LOADER (sample)
+  class JsonpError extends Error {}
+
+  function jsonp() {
+    return 1;
+  }
+  // --- END SHARED LOADER
+  window.jsonp = jsonp;
+})();
+"""
+
+
+def test_shipped_module_is_generated_from_the_classic_script() -> None:
+    # If this fails: python -m flask_jsonp._loader_source
+    classic = CLASSIC_PATH.read_text(encoding="utf-8")
+    assert MODULE_PATH.read_text(encoding="utf-8") == module_source(classic)
+
+
+@pytest.mark.parametrize("path", [CLASSIC_PATH, MODULE_PATH], ids=lambda p: p.name)
+def test_loader_is_small_when_gzipped(path: Path) -> None:
+    size = len(gzip.compress(path.read_bytes(), compresslevel=9))
+    assert size <= MAX_GZIPPED_BYTES
+
+
+def test_module_source_takes_the_body_dedented_and_exports() -> None:
+    assert module_source(SAMPLE) == (
+        _loader_source.MODULE_HEADER
+        + "\nclass JsonpError extends Error {}\n\nfunction jsonp() {\n  return 1;\n}\n"
+        + "\nexport { jsonp, JsonpError };\n"
+    )
+
+
+def test_module_header_says_where_it_comes_from() -> None:
+    module = MODULE_PATH.read_text(encoding="utf-8")
+    assert "generated from jsonp.js" in module.lower()
+    assert "do not edit" in module.lower()
+    assert module.endswith("export { jsonp, JsonpError };\n")
+    assert "window.jsonp =" not in module
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(SAMPLE.replace("BEGIN", "START"), id="no-begin"),
+        pytest.param(SAMPLE.replace("END", "STOP"), id="no-end"),
+        pytest.param(SAMPLE + "// --- END SHARED LOADER\n", id="two-ends"),
+        pytest.param(
+            "// --- END SHARED LOADER\n// --- BEGIN SHARED LOADER\n", id="reversed"
+        ),
+    ],
+)
+def test_module_source_refuses_bad_markers(source: str) -> None:
+    with pytest.raises(ValueError, match="marker"):
+        module_source(source)
+
+
+def test_main_writes_the_module_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    classic, module = tmp_path / "jsonp.js", tmp_path / "jsonp.mjs"
+    classic.write_text(SAMPLE, encoding="utf-8")
+    monkeypatch.setattr(_loader_source, "CLASSIC_PATH", classic)
+    monkeypatch.setattr(_loader_source, "MODULE_PATH", module)
+    assert _loader_source.main() == 0
+    assert module.read_text(encoding="utf-8") == module_source(SAMPLE)
+    assert _loader_source.main() == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"wrote {module}",
+        f"{module} is up to date",
+    ]
+
+
+# Imports the module in Node.js, where there is no DOM: it must load (server-side
+# rendering imports modules) and leave globalThis as it was.
+NODE_IMPORT = """
+const before = new Set(Object.getOwnPropertyNames(globalThis));
+const module = await import(process.argv[1]);
+const error = new module.JsonpError('timeout', 'too slow', 'https://x.test/');
+console.log(JSON.stringify({
+  exports: Object.keys(module).sort(),
+  newGlobals: Object.getOwnPropertyNames(globalThis).filter((n) => !before.has(n)),
+  error: [error instanceof Error, error.name, error.code, error.url, error.message],
+  attached: module.jsonp.JsonpError === module.JsonpError,
+}));
+"""
+
+
+@pytest.mark.node
+def test_module_imports_in_node_without_globals() -> None:
+    node = require_executable("node")
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", NODE_IMPORT, MODULE_PATH.as_uri()],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(result.stdout) == {
+        "exports": ["JsonpError", "jsonp"],
+        "newGlobals": [],
+        "error": [True, "JsonpError", "timeout", "https://x.test/", "too slow"],
+        "attached": True,
+    }
+
+
+@pytest.mark.node
+def test_classic_script_is_valid_javascript() -> None:
+    node = require_executable("node")
+    subprocess.run([node, "--check", str(CLASSIC_PATH)], check=True, timeout=30)
+
+
+#: Uses the declarations as a page would, in both forms; `@ts-expect-error` lines
+#: prove that mistakes are caught.
+TYPES_USAGE = """\
+import { jsonp, JsonpError, type JsonpErrorCode, type JsonpOptions } from "./jsonp";
+
+interface User { name: string }
+
+const options: JsonpOptions = {
+  params: { q: "x", page: 2, flags: [true, false], skip: undefined },
+  callbackParam: "cb",
+  callbackName: "onUser",
+  timeout: 0,
+  signal: new AbortController().signal,
+  envelope: true,
+  nonce: "abc",
+  crossOrigin: "anonymous",
+  referrerPolicy: "no-referrer",
+};
+
+async function load(): Promise<string> {
+  try {
+    const user = await jsonp<User>("https://api.test/user", options);
+    return user.name;
+  } catch (error) {
+    if (error instanceof JsonpError) {
+      const code: JsonpErrorCode = error.code;
+      const status: number | undefined = error.status;
+      return `${code} ${status} ${error.url} ${String(error.data)}`;
+    }
+    throw error;
+  }
+}
+
+// The classic script's global, and the class attached to it.
+const viaGlobal: Promise<unknown> = window.jsonp(new URL("https://api.test/"));
+const sameClass: typeof JsonpError = window.jsonp.JsonpError;
+new JsonpError("setup", "bad", "https://api.test/", { status: 400 });
+
+// @ts-expect-error: not an error code
+const wrongCode: JsonpErrorCode = "offline";
+// @ts-expect-error: not an option
+jsonp("https://api.test/", { callback: "x" });
+// @ts-expect-error: timeout is a number
+jsonp("https://api.test/", { timeout: "10s" });
+
+export { load, viaGlobal, sameClass, wrongCode };
+"""
+
+
+@pytest.mark.node
+def test_type_declarations_describe_the_loader(tmp_path: Path) -> None:
+    require_executable("node")
+    install_npm_packages({"typescript": "5"})
+    shutil.copy(CLASSIC_PATH.parent / "jsonp.d.ts", tmp_path)
+    (tmp_path / "usage.ts").write_text(TYPES_USAGE, encoding="utf-8")
+    tsc = NODE_MODULES / "typescript" / "bin" / "tsc"
+    command = [require_executable("node"), str(tsc), "--noEmit", "--strict"]
+    command += ["--target", "es2017", "--lib", "es2017,dom", "--module", "es2015"]
+    command += ["--moduleResolution", "node", "usage.ts"]
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

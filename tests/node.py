@@ -25,6 +25,10 @@ class ScriptResult:
     error: str | None
     #: Global names the script created.
     new_globals: list[str]
+    #: Whether the script could see the recording callback: ``False`` for names a
+    #: page can never define (``undefined``, ``NaN``: read-only globals), ``None``
+    #: when no callback was given or it is not an identifier path.
+    callback_defined: bool | None = None
 
 
 class NodeRunner:
@@ -51,7 +55,12 @@ class NodeRunner:
         if not line:
             raise RuntimeError("the Node.js runner exited")
         reply = json.loads(line)
-        return ScriptResult(reply["calls"], reply["error"], reply["newGlobals"])
+        return ScriptResult(
+            reply["calls"],
+            reply["error"],
+            reply["newGlobals"],
+            reply.get("callbackDefined"),
+        )
 
     def close(self) -> None:
         """Stop the process."""

@@ -23,8 +23,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## Run the two-origin demo: the page on http://localhost:5000, the API on http://127.0.0.1:5001.
+## Other ports: make demo ARGS="--page-port 8000 --api-port 8001"
 demo: $(STAMP)
-	$(BIN)/python -m demo_site
+	$(BIN)/python -m demo_site $(ARGS)
 
 ## Load the package with wrk against gunicorn for 30 s (not part of `make test`).
 soak: $(STAMP)

@@ -1,0 +1,139 @@
+"""200 parallel JSONP requests in Chromium: the bundled loader vs fetch-jsonp.
+
+One page, served on ``http://localhost:PORT``, loads both libraries and asks the
+same API on ``http://127.0.0.1:PORT`` (another origin, as in production) 200 times
+at once; the time until all 200 promises are resolved is one sample. The server is
+gunicorn with one threaded worker, so Chromium's keep-alive connections are used.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .bench_app import NPM_DIR_VARIABLE
+from .bench_common import BenchmarkError
+from .bench_common import ensure_npm_packages
+from .bench_common import free_port
+from .bench_common import log
+from .bench_common import NPM_DIR
+from .bench_common import paired_row
+from .bench_common import Row
+from .bench_common import run_rounds
+from .bench_common import stop
+from .bench_common import Target
+from .bench_common import wait_until_serving
+from .bench_http import ROOT
+
+#: Debian's Chromium; Playwright's own browsers are never downloaded.
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+#: Flags for a quiet, headless Chromium in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: Requests started at once in one sample.
+PARALLEL_REQUESTS = 200
+
+#: Rounds (full run, quick run); each round times both libraries once.
+ROUNDS = (15, 4)
+
+#: Untimed samples of each library first (JIT, connections, caches).
+WARMUP_ROUNDS = 3
+
+#: The promise: the loader is no slower than fetch-jsonp.
+VERSUS_FETCH_JSONP_TARGET = Target(">=", 1.0)
+
+#: The API path asked, with the small payload.
+API_PATH = "/jsonp/small"
+
+#: Gunicorn threads of the one worker: more than Chromium's 6 connections per host.
+SERVER_THREADS = 8
+
+
+@contextmanager
+def _server() -> Iterator[int]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers=1",
+        "--worker-class=gthread",
+        f"--threads={SERVER_THREADS}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        "benchmarks.bench_app:create_app('standard')",
+    ]
+    env = {**os.environ, NPM_DIR_VARIABLE: str(NPM_DIR)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/bench/fetch-jsonp.js", process)
+        yield port
+    finally:
+        stop(process)
+
+
+def run(quick: bool = False) -> tuple[list[Row], dict[str, str]]:
+    """Time both libraries in interleaved rounds.
+
+    :return: the comparison row and the versions of Chromium and fetch-jsonp.
+    :raise BenchmarkError: when Chromium, Playwright or npm is missing.
+    """
+    if not os.access(CHROMIUM_PATH, os.X_OK):
+        raise BenchmarkError(f"Chromium not found at {CHROMIUM_PATH}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        raise BenchmarkError("Playwright for Python is not installed") from error
+    ensure_npm_packages()
+    versions = {}
+    with _server() as port, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS
+        )
+        versions["Chromium"] = browser.version
+        try:
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/bench/page")
+
+            def measure(library: str) -> float:
+                elapsed: float = page.evaluate(
+                    "([library, count, path]) => run(library, count, path)",
+                    [library, PARALLEL_REQUESTS, API_PATH],
+                )
+                return elapsed
+
+            for _ in range(WARMUP_ROUNDS):
+                measure("loader")
+                measure("fetch-jsonp")
+            log(f"browser: Chromium {browser.version}")
+            values = run_rounds(
+                [["loader", "fetch-jsonp"]],
+                ROUNDS[quick],
+                measure,
+                progress="browser",
+            )
+        finally:
+            browser.close()
+    row = paired_row(
+        "browser",
+        f"{PARALLEL_REQUESTS} parallel requests, Chromium: loader vs fetch-jsonp",
+        ("fetch-jsonp", "loader"),
+        (values["fetch-jsonp"], values["loader"]),
+        "ms",
+        "fetch-jsonp time ÷ loader time",
+        higher_is_better=False,
+        target=VERSUS_FETCH_JSONP_TARGET,
+    )
+    return [row], versions

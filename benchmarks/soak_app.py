@@ -1,0 +1,111 @@
+"""The example app ``make soak`` serves with gunicorn (``benchmarks.soak_app:app``).
+
+Every door and option of flask-jsonp is used: the decorator, ``jsonpify``,
+blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and the envelope.
+Each answer echoes the request's ``X-Soak-Kind`` header, so the load script can
+count statuses by kind of request even though wrk does not say which request a
+response answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask import Blueprint
+from flask import Flask
+from flask import request
+from flask import Response
+
+from flask_jsonp import JSONP
+from flask_jsonp import jsonp
+from flask_jsonp import jsonpify
+
+#: The kinds of request the load script sends (see benchmarks/soak.lua); only
+#: these are echoed.
+KINDS = frozenset(
+    {
+        "jsonp",
+        "jsonpify",
+        "blueprint",
+        "json",
+        "hostile",
+        "not-allowed",
+        "post",
+        "head",
+        "envelope",
+        "referrer-ok",
+        "referrer-refused",
+    }
+)
+
+#: Origins whose pages may read ``/api/private``.
+ALLOWED_REFERRERS = ["https://app.example", "https://*.example.com"]
+
+#: A payload of realistic size and content (about 4 KB of JSON).
+ITEMS = [
+    {
+        "id": number,
+        "name": f"Item {number}",
+        "html": f"<b>{number}</b> & <i>more</i>",
+        "tags": ["a", "b", "\u2028"],
+        "price": number * 1.25,
+    }
+    for number in range(40)
+]
+
+
+def create_app() -> Flask:
+    """Build the soak app."""
+    app = Flask(__name__)
+    JSONP(app)
+
+    @app.route("/api/items", methods=["GET", "POST"])
+    @jsonp
+    def items() -> Any:
+        return {"items": ITEMS}
+
+    @app.get("/api/user")
+    def user() -> Response:
+        return jsonpify(user="admin", roles=["a", "b"])
+
+    @app.get("/api/fixed")
+    @jsonp(allowed_callbacks=["onData"])
+    def fixed() -> Any:
+        return {"fixed": True}
+
+    @app.get("/api/private")
+    @jsonp(allowed_referrers=ALLOWED_REFERRERS)
+    def private() -> Any:
+        return {"balance": 42}
+
+    @app.get("/api/enveloped/<int:status>")
+    @jsonp(envelope=True)
+    def enveloped(status: int) -> Any:
+        abort(status)
+
+    public = JSONP.enable_blueprint(
+        Blueprint("public", __name__, url_prefix="/public"), envelope=True
+    )
+
+    @public.get("/stats")
+    def stats() -> Any:
+        return {"visits": 1234, "top": ITEMS[:5]}
+
+    @public.get("/gone")
+    def gone() -> Any:
+        abort(410)
+
+    app.register_blueprint(public)
+
+    @app.after_request
+    def echo_kind(response: Response) -> Response:
+        kind = request.headers.get("X-Soak-Kind", "")
+        if kind in KINDS:
+            response.headers["X-Soak-Kind"] = kind
+        return response
+
+    return app
+
+
+app = create_app()

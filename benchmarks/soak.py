@@ -479,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         default="gthread",
         choices=["gthread", "sync"],
         help=(
-            "gthread (default) keeps connections alive; sync closes each one,"
-            " which wrk counts as read errors"
+            "gthread (default, 4 threads) keeps connections alive; sync closes"
+            " each one after its answer"
         ),
     )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")

@@ -142,6 +142,8 @@ def create_app(provider: str = "standard") -> Flask:
     - ``/jsonp/<size>``: a view decorated with ``@jsonp``, JSON without a
       callback, JSONP with one;
     - ``/bare/<size>``: the same view, undecorated;
+    - ``/jsonp-one-write/<size>``: the JSONP answer with its body joined into one
+      chunk (to measure what writing three chunks costs);
     - ``/jsonpify/<size>``: flask-jsonpify's ``jsonpify()`` (standard provider);
     - ``/bench/page`` and ``/bench/fetch-jsonp.js``: the browser benchmark's page.
 
@@ -162,8 +164,19 @@ def create_app(provider: str = "standard") -> Flask:
             abort(404)
         return data[size]
 
+    jsonp_view = jsonp(bare_view)
+
+    def one_write_view(size: str) -> Response:
+        # A diagnostic, not a way to use flask-jsonp: the same JSONP answer with
+        # its three body chunks joined, so a WSGI server writes it at once.
+        response: Response = jsonp_view(size)  # type: ignore[assignment]
+        if isinstance(response.response, tuple):
+            response.set_data(b"".join(response.response))
+        return response
+
     app.add_url_rule("/bare/<size>", "bare", bare_view)
-    app.add_url_rule("/jsonp/<size>", "jsonp", jsonp(bare_view))
+    app.add_url_rule("/jsonp/<size>", "jsonp", jsonp_view)
+    app.add_url_rule("/jsonp-one-write/<size>", "jsonp_one_write", one_write_view)
 
     try:
         # flask-jsonpify 1.5 (2016) still imports on Flask 3: it only touches

@@ -46,10 +46,10 @@ WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 
 #: Seconds per wrk run (full run, quick run); wrk counts whole seconds.
-DURATION = (3, 1)
+DURATION = (2, 1)
 
 #: Rounds (full run, quick run).
-ROUNDS = (5, 2)
+ROUNDS = (9, 2)
 
 #: Seconds of warm-up per variant before the rounds.
 WARMUP_SECONDS = 1
@@ -65,6 +65,15 @@ _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(
     r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
 )
+
+
+#: URL prefix of each kind of answer on the Flask app.
+_FLASK_PREFIXES = {
+    "json": "/jsonp/",
+    "jsonp": "/jsonp/",
+    "jsonp-one-write": "/jsonp-one-write/",
+    "jsonpify": "/jsonpify/",
+}
 
 
 @dataclass(frozen=True)
@@ -91,19 +100,22 @@ class HttpVariant:
 
     :param server: ``standard`` or ``orjson`` (gunicorn with that JSON provider)
         or ``express``.
-    :param kind: ``json``, ``jsonp`` or ``jsonpify``.
+    :param kind: ``json``, ``jsonp``, ``jsonp-one-write`` (Flask only) or
+        ``jsonpify``.
     """
 
     server: str
     size: str
     kind: str
+    #: Ask with ``Connection: close``, as a sync gunicorn worker always answers.
+    close: bool = False
 
     def path(self) -> str:
         """The URL path and query of this variant."""
         if self.server == "express":
             prefix = "/json/" if self.kind == "json" else "/jsonp/"
         else:
-            prefix = "/jsonpify/" if self.kind == "jsonpify" else "/jsonp/"
+            prefix = _FLASK_PREFIXES[self.kind]
         query = "" if self.kind == "json" else f"?callback={CALLBACK}"
         return f"{prefix}{self.size}{query}"
 
@@ -112,12 +124,15 @@ def _blocks() -> list[list[HttpVariant]]:
     blocks = []
     for size in ("small", "big"):
         blocks.append(
-            [HttpVariant("standard", size, kind) for kind in ("json", "jsonp")]
-            + [HttpVariant("standard", size, "jsonpify")]
+            [
+                HttpVariant("standard", size, kind)
+                for kind in ("json", "jsonp", "jsonp-one-write", "jsonpify")
+            ]
         )
         blocks.append(
             [HttpVariant("orjson", size, kind) for kind in ("json", "jsonp")]
             + [HttpVariant("express", size, kind) for kind in ("json", "jsonp")]
+            + [HttpVariant("express", size, "jsonp", close=True)]
         )
     return blocks
 
@@ -192,8 +207,12 @@ def _check(url: str, variant: HttpVariant) -> None:
         raise BenchmarkError(f"{url} answered {content_type}: {body[:80]!r}")
 
 
-def wrk(wrk_path: str, url: str, seconds: int, server_pid: int) -> Sample:
+def wrk(
+    wrk_path: str, url: str, seconds: int, server_pid: int, close: bool = False
+) -> Sample:
     """Run wrk against ``url``, served by process ``server_pid``.
+
+    :param close: send ``Connection: close``: one TCP connection per request.
 
     :raise BenchmarkError: if a response was not 2xx or wrk failed.
     """
@@ -205,6 +224,7 @@ def wrk(wrk_path: str, url: str, seconds: int, server_pid: int) -> Sample:
             f"--connections={WRK_CONNECTIONS}",
             f"--duration={seconds}s",
             "--timeout=10s",
+            *(["--header=Connection: close"] if close else []),
             url,
         ],
         capture_output=True,
@@ -260,12 +280,12 @@ def run(quick: bool = False) -> tuple[list[Row], list[str]]:
         pids = {variant: running[variant.server].pid for variant in variants}
         for variant in variants:
             _check(urls[variant], variant)
-            wrk(wrk_path, urls[variant], WARMUP_SECONDS, pids[variant])
+            wrk(wrk_path, urls[variant], WARMUP_SECONDS, pids[variant], variant.close)
         samples = run_rounds(
             blocks,
             ROUNDS[quick],
             lambda variant: wrk(
-                wrk_path, urls[variant], DURATION[quick], pids[variant]
+                wrk_path, urls[variant], DURATION[quick], pids[variant], variant.close
             ),
             progress="HTTP",
         )
@@ -326,6 +346,16 @@ def _rows(samples: dict[HttpVariant, list[Sample]]) -> list[Row]:
             VERSUS_EXPRESS_TARGET if size == "big" else None,
         )
         add(
+            f"{size}: flask-jsonp (orjson) vs Express 5 res.jsonp, both closing"
+            " connections",
+            ("Express", "flask-jsonp"),
+            (
+                HttpVariant("express", size, "jsonp", close=True),
+                HttpVariant("orjson", size, "jsonp"),
+            ),
+            "flask-jsonp ÷ Express req/s",
+        )
+        add(
             f"{size}: Express 5 res.jsonp vs res.json (reference)",
             ("res.json", "res.jsonp"),
             (
@@ -333,6 +363,15 @@ def _rows(samples: dict[HttpVariant, list[Sample]]) -> list[Row]:
                 HttpVariant("express", size, "jsonp"),
             ),
             "res.jsonp ÷ res.json req/s",
+        )
+        add(
+            f"{size}, standard provider: JSONP body in one write vs three (diagnostic)",
+            ("3 writes", "1 write"),
+            (
+                HttpVariant("standard", size, "jsonp"),
+                HttpVariant("standard", size, "jsonp-one-write"),
+            ),
+            "1 write ÷ 3 writes req/s",
         )
         add(
             f"{size}, standard provider: flask-jsonp vs flask-jsonpify",

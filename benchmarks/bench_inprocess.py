@@ -375,7 +375,7 @@ def profile(provider: str, size: str, calls: int = PROFILE_CALLS) -> str:
 _PROFILE_FILTER = (
     r"flask_jsonp|get_data|set_data|content_type|content_length|cache_control|"
     r"vary|make_response|json/provider|__setitem__|headers\.py.*\(set\)|"
-    r"dispatch_request|full_dispatch|wsgi_app"
+    r"dispatch_request|full_dispatch|wsgi_app|replace"
 )
 
 

@@ -7,9 +7,18 @@ The body is ``/**/`` followed by a guarded call::
 The leading comment keeps the first bytes of the answer out of the attacker's hands
 (the Rosetta Flash defence), and the guard means a page that has not defined the
 callback, or has removed it after a timeout, gets no error.
+
+The JSON is the provider's bytes, escaped for a script context without being
+decoded. A body that needs escaping is escaped slice by slice while it is sent, so
+the wrapping step never holds more than one escaped slice beside the body.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from .callback import callback_path
 
@@ -30,6 +39,14 @@ SCRIPT_UNSAFE_JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
 #: Content type of JSONP answers.
 JAVASCRIPT_MIMETYPE = "text/javascript"
 
+#: Bodies that need escaping are escaped in slices of about this many bytes.
+ESCAPE_SLICE_SIZE = 64 * 1024
+
+#: An object literal gives a ``"__proto__"`` key a special meaning (it sets the
+#: prototype) where ``JSON.parse`` makes it an ordinary property, so a body that
+#: contains it is passed through ``JSON.parse`` to keep the data unchanged.
+PROTO_KEY = b"__proto__"
+
 
 def escape_json_for_script(json_body: bytes) -> bytes:
     """Escape the characters of :data:`SCRIPT_UNSAFE_JSON_BYTES` in UTF-8 JSON.
@@ -44,6 +61,38 @@ def escape_json_for_script(json_body: bytes) -> bytes:
     for unsafe, escaped in SCRIPT_UNSAFE_JSON_BYTES:
         json_body = json_body.replace(unsafe, escaped)
     return json_body
+
+
+def _escaped_length(json_body: bytes) -> int:
+    """Length of :func:`escape_json_for_script` of ``json_body``, counted without
+    building it.
+    """
+    growth = sum(
+        json_body.count(unsafe) * (len(escaped) - len(unsafe))
+        for unsafe, escaped in SCRIPT_UNSAFE_JSON_BYTES
+    )
+    return len(json_body) + growth
+
+
+def _escaped_slices(json_body: bytes, slice_size: int) -> Iterator[bytes]:
+    """Escape ``json_body`` one slice at a time, never splitting a UTF-8
+    sequence (U+2028 and U+2029 are three bytes long).
+    """
+    start, size = 0, len(json_body)
+    while start < size:
+        end = start + slice_size
+        while end < size and 0x80 <= json_body[end] <= 0xBF:
+            end += 1
+        yield escape_json_for_script(json_body[start:end])
+        start = end
+
+
+def _as_json_parse_call(json_body: bytes) -> bytes:
+    """Return ``JSON.parse("...")`` of ``json_body``: the JSON text as an ASCII
+    JavaScript string literal.
+    """
+    literal = json.dumps(json_body.decode("utf-8")).encode("ascii")
+    return b"JSON.parse(" + literal + b")"
 
 
 def guarded_call_prefix(callback: str) -> bytes:
@@ -79,22 +128,40 @@ def guarded_call_prefix(callback: str) -> bytes:
 CALL_SUFFIX = b");"
 
 
-def jsonp_body_chunks(
-    callback: str, json_body: bytes, envelope_status: int | None = None
-) -> tuple[bytes, bytes, bytes]:
-    """Return the JSONP body for ``callback`` and ``json_body`` as three chunks.
+@dataclass(frozen=True)
+class JsonpBody:
+    """A JSONP body: its chunks, to be written one after the other, and its
+    length in bytes.
 
-    The chunks are the guarded call, the escaped JSON and the closing ``);``.
-    They are kept apart so a big body is not copied once more to join them; a
-    WSGI server writes them one after the other. A trailing newline (as added by
-    :func:`flask.jsonify`) stays inside the parentheses, where it is harmless,
-    rather than costing a copy of the body.
+    .. versionadded:: 0.1
+    """
+
+    #: A tuple when nothing needed escaping, else an iterator that escapes the
+    #: JSON as it is consumed; iterate it once.
+    chunks: Iterable[bytes]
+    length: int
+
+
+def jsonp_body(
+    callback: str,
+    json_body: bytes,
+    envelope_status: int | None = None,
+    slice_size: int = ESCAPE_SLICE_SIZE,
+) -> JsonpBody:
+    """Build the JSONP body that passes ``json_body`` to ``callback``.
+
+    The body is the guarded call, the escaped JSON and the closing ``);``. The
+    JSON is never copied when it needs no escaping, and is otherwise escaped
+    lazily, slice by slice. A trailing newline (as added by :func:`flask.jsonify`)
+    stays inside the parentheses, where it is harmless, rather than costing a
+    copy of the body.
 
     :param callback: a valid callback name.
     :param json_body: UTF-8 encoded JSON text.
     :param envelope_status: if given, the callback receives
         ``{"meta": {"status": envelope_status}, "data": <json_body>}``, spliced
         around the JSON bytes without parsing them again.
+    :param slice_size: how many bytes of JSON to escape at a time.
 
     .. versionadded:: 0.1
     """
@@ -102,4 +169,18 @@ def jsonp_body_chunks(
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d},"data":' % envelope_status
         suffix = b"}" + suffix
-    return prefix, escape_json_for_script(json_body), suffix
+    if PROTO_KEY in json_body:
+        json_body = _as_json_parse_call(json_body)
+    escaped_length = _escaped_length(json_body)
+    length = len(prefix) + escaped_length + len(suffix)
+    if escaped_length == len(json_body):
+        return JsonpBody((prefix, json_body, suffix), length)
+    return JsonpBody(
+        _chain(prefix, _escaped_slices(json_body, slice_size), suffix), length
+    )
+
+
+def _chain(prefix: bytes, middle: Iterator[bytes], suffix: bytes) -> Iterator[bytes]:
+    yield prefix
+    yield from middle
+    yield suffix

@@ -25,13 +25,14 @@ from .errors import CallbackNotAllowed
 from .errors import InvalidCallback
 from .errors import JSONP_METHODS
 from .errors import JsonpMethodNotAllowed
+from .errors import REFERRER_HEADERS
 from .errors import ReferrerNotAllowed
 from .options import JsonpOptions
 from .options import options_for
 from .referrer import origin_allowed
 from .referrer import parse_origin
 from .response import JAVASCRIPT_MIMETYPE
-from .response import jsonp_body_chunks
+from .response import jsonp_body
 from .state import state_for
 
 
@@ -49,8 +50,14 @@ class JsonpRequest:
 
 
 def _callback_from_query(options: JsonpOptions) -> str | None:
+    try:
+        args = request.args
+    except UnicodeDecodeError:
+        # Werkzeug refuses to guess the encoding of a query string that is not
+        # UTF-8; no valid callback can be in it.
+        raise InvalidCallback("The query string is not valid UTF-8.") from None
     for param in options.callback_params:
-        values = request.args.getlist(param)
+        values = args.getlist(param)
         if len(values) > 1:
             # Two callbacks are ambiguous, and front ends and back ends may
             # disagree on which one wins (HTTP parameter pollution).
@@ -176,19 +183,19 @@ def finish(
     else:
         return response
     _warn_credentialed(options)
-    chunks = jsonp_body_chunks(
+    body = jsonp_body(
         callback, json_body, envelope_status=status if options.envelope else None
     )
     if options.envelope:
         response.status_code = 200
-    response.response = chunks
-    response.content_length = sum(map(len, chunks))
+    response.response = body.chunks
+    response.content_length = body.length
     response.content_type = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
     # Let pages that require CORP (Cross-Origin-Embedder-Policy) load the script.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     if options.allowed_referrers is not None:
         # The answer depends on the page that asked: keep shared caches from
         # serving it to another page.
-        response.vary.update(("Referer", "Sec-Fetch-Site"))
+        response.vary.update(REFERRER_HEADERS)
         response.cache_control.private = True
     return response

@@ -8,7 +8,7 @@ import pytest
 
 from flask_jsonp.response import escape_json_for_script
 from flask_jsonp.response import guarded_call_prefix
-from flask_jsonp.response import jsonp_body_chunks
+from flask_jsonp.response import jsonp_body
 from tests.node import NodeRunner
 
 pytestmark = pytest.mark.node
@@ -26,7 +26,10 @@ TRICKY = {
 
 def body(callback: str, data: object, *, ensure_ascii: bool = True) -> bytes:
     json_body = json.dumps(data, ensure_ascii=ensure_ascii).encode()
-    return b"".join(jsonp_body_chunks(callback, json_body))
+    built = jsonp_body(callback, json_body)
+    joined = b"".join(built.chunks)
+    assert len(joined) == built.length
+    return joined
 
 
 @pytest.mark.parametrize("ensure_ascii", [True, False])
@@ -65,7 +68,8 @@ def test_callback_that_is_not_a_function_is_not_called(node: NodeRunner) -> None
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_body_never_contains_markup_or_raw_line_separators(ensure_ascii: bool) -> None:
     json_body = json.dumps(TRICKY, ensure_ascii=ensure_ascii).encode()
-    prefix, escaped, suffix = jsonp_body_chunks("cb", json_body)
+    prefix, *middle, suffix = jsonp_body("cb", json_body).chunks
+    escaped = b"".join(middle)
     raw = prefix + escaped + suffix
     assert raw.startswith(b"/**/")
     for needle in (
@@ -91,6 +95,46 @@ def test_guard_refuses_invalid_callbacks() -> None:
 
 
 def test_envelope_is_spliced_around_the_json(node: NodeRunner) -> None:
-    chunks = jsonp_body_chunks("cb", b'{"a": [1]}\n', envelope_status=201)
-    result = node.run(b"".join(chunks), "cb")
+    built = jsonp_body("cb", b'{"a": [1]}\n', envelope_status=201)
+    result = node.run(b"".join(built.chunks), "cb")
     assert result.calls == [[{"meta": {"status": 201}, "data": {"a": [1]}}]]
+
+
+def test_body_without_unsafe_characters_is_not_copied() -> None:
+    json_body = b'{"a": "plain"}' * 1000
+    built = jsonp_body("cb", json_body)
+    assert isinstance(built.chunks, tuple)
+    assert built.chunks[1] is json_body
+
+
+@pytest.mark.parametrize("slice_size", [1, 2, 3, 5, 64])
+def test_escaping_in_slices_never_splits_a_character(
+    node: NodeRunner, slice_size: int
+) -> None:
+    data = ["<\u2028>\u2029&" * 7, "caf\u00e9 \U0001f600 \u2028" * 5, {"k<": "v>"}]
+    json_body = json.dumps(data, ensure_ascii=False).encode()
+    built = jsonp_body("cb", json_body, slice_size=slice_size)
+    assert not isinstance(built.chunks, tuple)
+    joined = b"".join(built.chunks)
+    assert len(joined) == built.length
+    assert joined.decode("utf-8")  # every slice boundary fell between characters
+    assert node.run(joined, "cb").calls == [[data]]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"__proto__": {"isAdmin": True}},
+        [{"a": {"__proto__": [1, "</script>"]}}],
+        {"key": 'a"__proto__'},
+        {'a"__proto__': 1},
+    ],
+)
+def test_proto_keys_arrive_as_own_properties(node: NodeRunner, data: object) -> None:
+    # In an object literal "__proto__" would set the prototype and vanish from
+    # the keys (and from the JSON the runner sends back).
+    script = body("cb", data, ensure_ascii=False)
+    assert b"</script" not in script
+    result = node.run(script + b"var check = 1;", "cb")
+    assert result.error is None
+    assert result.calls == [[data]]

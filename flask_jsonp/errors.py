@@ -20,6 +20,9 @@ from werkzeug.sansio.response import Response as SansIOResponse
 #: JSONP is answered to these methods only: a ``<script>`` tag can only GET.
 JSONP_METHODS = ("GET", "HEAD")
 
+#: Answers that depend on the referrer allowlist vary with these request headers.
+REFERRER_HEADERS = ("Referer", "Sec-Fetch-Site")
+
 
 def add_nosniff(response: SansIOResponse) -> None:
     """Forbid browsers to guess another content type than the declared one."""
@@ -83,6 +86,17 @@ class ReferrerNotAllowed(JsonpRequestError, Forbidden):
 
     error = "referrer_not_allowed"
     description = "This endpoint answers JSONP only to pages of allowed origins."
+
+    def get_headers(
+        self, environ: Any = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        """Say that the refusal depends on the page that asked, as the answers
+        to allowed pages do, so no cache serves it to another page.
+        """
+        return [
+            *super().get_headers(environ, scope),
+            ("Vary", ", ".join(REFERRER_HEADERS)),
+        ]
 
 
 class JsonpMethodNotAllowed(JsonpRequestError, MethodNotAllowed):

@@ -8,7 +8,9 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import g
+from flask import got_request_exception
 from flask import Response
+from flask.blueprints import BlueprintSetupState
 
 from .loader import register_loader
 from .options import check_overrides
@@ -22,6 +24,8 @@ from .wrapping import prepare
 
 #: Where blueprint mode keeps the checked request between its two hooks.
 _G_KEY = "_flask_jsonp_request"
+#: Set on ``g`` when the request raised an exception no handler answered.
+_G_FAILED_KEY = "_flask_jsonp_failed"
 
 
 class JSONP:
@@ -107,8 +111,23 @@ class JSONP:
             jsonp_request: JsonpRequest | None = g.pop(_G_KEY, None)
             if jsonp_request is None:
                 return response
+            if g.pop(_G_FAILED_KEY, False):
+                # An unhandled exception: answer the plain 500, as the decorator
+                # does, rather than a script.
+                jsonp_request = JsonpRequest(None, jsonp_request.options)
             return finish(response, jsonp_request)
 
         blueprint.before_request(prepare_jsonp)
         blueprint.after_request(finish_jsonp)
+        blueprint.record_once(_watch_unhandled_exceptions)
         return blueprint
+
+
+def _remember_unhandled_exception(sender: Flask, **extra: Any) -> None:
+    setattr(g, _G_FAILED_KEY, True)
+
+
+def _watch_unhandled_exceptions(state: BlueprintSetupState) -> None:
+    # Flask runs after_request hooks on the 500 answer to an unhandled exception
+    # too; this signal is how blueprint mode tells it from an HTTP error.
+    got_request_exception.connect(_remember_unhandled_exception, state.app, weak=False)

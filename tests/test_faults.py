@@ -130,14 +130,6 @@ def test_failing_view_without_handler_is_a_bare_500(
     _assert_no_script_and_no_detail(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: in blueprint mode with the envelope, finish() runs as an"
-        " after_request hook on the 500 answer of an unhandled exception and"
-        " turns it into a 200 script; the decorator answers a plain 500"
-    ),
-)
 @pytest.mark.parametrize("handler", [True, False], ids=["handler", "no-handler"])
 @pytest.mark.parametrize("fault", FAULTS)
 def test_failing_view_of_an_enveloped_blueprint_is_a_500(
@@ -216,15 +208,6 @@ def test_odd_query_strings_get_a_clear_answer_never_a_500(
         assert response.json == {"n": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: raw non-UTF-8 bytes in the query string make request.args raise"
-        " UnicodeDecodeError inside prepare(): a 500 with a logged traceback"
-        " instead of a 400 (gunicorn refuses such request lines itself; the"
-        " Werkzeug server and others pass them on)"
-    ),
-)
 @pytest.mark.parametrize(
     ("query_string", "statuses"),
     [
@@ -261,15 +244,6 @@ def test_wrapping_a_big_body_needs_at_most_three_times_its_size() -> None:
     assert report.ratio <= MAX_RATIO, f"{report.ratio:.2f}x"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: escape_json_for_script() makes one full copy per unsafe"
-        " character kind; a body made only of '<>&' grows sixfold, and two"
-        " copies are alive at once: about 10x the body (stream the escaping"
-        " in slices to bound it)"
-    ),
-)
 def test_wrapping_a_markup_only_body_needs_at_most_three_times_its_size() -> None:
     report = measure(1024 * 1024, "markup")
     assert report.answer_ok
@@ -324,14 +298,6 @@ def test_some_callback_reaches_page_methods_unless_callbacks_are_fixed(
     assert run_jsonp(node, client.get("/fixed?callback=onData"), "onData") == {"n": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: JSON.parse makes a '__proto__' key an own property, but the JSONP"
-        " body is a JavaScript object literal, where '__proto__': {...} sets the"
-        " prototype instead: the key is lost and its members are inherited"
-    ),
-)
 def test_proto_key_arrives_as_an_own_property(app: Flask, node: NodeRunner) -> None:
     @app.get("/profile")
     @jsonp
@@ -348,14 +314,6 @@ def test_proto_key_arrives_as_an_own_property(app: Flask, node: NodeRunner) -> N
     assert result.calls == [[["__proto__", "name"], False]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (minor): the 403 of the referrer allowlist depends on Referer too"
-        " but carries no Vary (RFC 9110 12.5.5); a cache configured to keep"
-        " errors would serve it to allowed pages"
-    ),
-)
 def test_referrer_refusal_says_it_depends_on_the_referer(app: Flask) -> None:
     @app.get("/private")
     @jsonp(allowed_referrers=["https://good.example"])

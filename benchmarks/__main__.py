@@ -395,7 +395,8 @@ def render_report(
             "",
             "The parts of the wrapping step timed alone, in a request context with "
             "a callback (median µs per call). `finish()` includes the parts listed "
-            "under it; `request.args` is parsed once per request and not counted.",
+            "under it; bodies are iterated as a server does, so lazy work counts; "
+            "`request.args` is parsed once per request and not counted.",
             "",
             render_steps(results.steps),
             "",

@@ -311,13 +311,23 @@ def _explain(row: Row, results: Results) -> list[str]:
     if row.section == "HTTP" and "Express" in row.name:
         size = row.name.split(":")[0]
         plain = _find(results.rows, "HTTP", size, "orjson provider: JSONP vs JSON")
-        if plain is not None:
-            lines.append(
-                f"Even plain JSON from the same worker runs at "
-                f"{plain.baseline_median / row.baseline_median:.2f}x Express's "
-                "res.jsonp (wall clock); the gap is Flask and Werkzeug's per-request"
-                " work in one Python process, against one Node.js process."
-            )
+        if plain is not None and row.target is not None:
+            plain_ratio = plain.baseline_median / row.baseline_median
+            budget = plain.target.value if plain.target is not None else 1.0
+            if plain_ratio * budget >= row.target.value:
+                lines.append(
+                    f"Plain JSON from the same worker runs at {plain_ratio:.2f}x "
+                    "Express's res.jsonp (wall clock), so JSONP within its own "
+                    f"target ({plain_ratio * budget:.2f}x) would meet this one: "
+                    "the shortfall is the wrapping step (see above)."
+                )
+            else:
+                lines.append(
+                    f"Even plain JSON from the same worker runs at only "
+                    f"{plain_ratio:.2f}x Express's res.jsonp (wall clock): the gap "
+                    "is Flask and Werkzeug's per-request work in one Python process,"
+                    " against one Node.js process."
+                )
     if row.section == "browser":
         busy = (
             ""

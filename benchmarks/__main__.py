@@ -288,6 +288,8 @@ def _explain(row: Row, results: Results) -> list[str]:
                 for name in (
                     "prepare()",
                     "finish()",
+                    "finish() → jsonp_body()",
+                    "finish() → jsonp_body_chunks()",
                     "finish() → escape_json_for_script()",
                     "finish() → _warn_credentialed()",
                     "finish() → guarded_call_prefix()",

@@ -131,7 +131,9 @@ def _error_data(response: Response, error: HTTPException | None) -> Any:
 def _warn_credentialed(options: JsonpOptions) -> None:
     if options.allowed_referrers is not None:
         return
-    if not (request.cookies or "Authorization" in request.headers):
+    # The environ, not request.cookies: parsing cookies on every answer is costly.
+    environ = request.environ
+    if "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ:
         return
     endpoint = request.endpoint or request.path
     warned = state_for(current_app).warned_endpoints
@@ -197,5 +199,6 @@ def finish(
         # The answer depends on the page that asked: keep shared caches from
         # serving it to another page.
         response.vary.update(REFERRER_HEADERS)
+        response.cache_control.public = False
         response.cache_control.private = True
     return response

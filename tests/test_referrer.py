@@ -113,3 +113,23 @@ def test_parse_origin_normalises() -> None:
 def test_bad_allowlist_entries_are_refused(entry: str) -> None:
     with pytest.raises(ValueError):
         parse_origin_pattern(entry)
+
+
+def test_allowlisted_answer_is_never_public(app: Flask, node: NodeRunner) -> None:
+    @app.get("/cached")
+    @jsonp(allowed_referrers=ALLOWED)
+    def cached() -> Any:
+        return {"n": 1}, 200, {"Cache-Control": "public, max-age=300"}
+
+    response = app.test_client().get(
+        "/cached?callback=cb", headers={"Referer": "https://good.example/"}
+    )
+    assert run_jsonp(node, response, "cb") == {"n": 1}
+    directives = {d.strip() for d in response.headers["Cache-Control"].split(",")}
+    assert directives == {"private", "max-age=300"}
+
+
+def test_allowlist_refusal_varies_on_referer(client: FlaskClient) -> None:
+    response = client.get("/private?callback=cb", headers={"Referer": "https://x.y/"})
+    assert response.status_code == 403
+    assert response.headers["Vary"] == "Referer, Sec-Fetch-Site"

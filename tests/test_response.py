@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from flask_jsonp import response
 from flask_jsonp.response import escape_json_for_script
 from flask_jsonp.response import guarded_call_prefix
 from flask_jsonp.response import jsonp_body
@@ -68,9 +69,8 @@ def test_callback_that_is_not_a_function_is_not_called(node: NodeRunner) -> None
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_body_never_contains_markup_or_raw_line_separators(ensure_ascii: bool) -> None:
     json_body = json.dumps(TRICKY, ensure_ascii=ensure_ascii).encode()
-    prefix, *middle, suffix = jsonp_body("cb", json_body).chunks
-    escaped = b"".join(middle)
-    raw = prefix + escaped + suffix
+    raw = b"".join(jsonp_body("cb", json_body).chunks)
+    escaped = raw[len(guarded_call_prefix("cb")) : -len(b");")]
     assert raw.startswith(b"/**/")
     for needle in (
         b"</script",
@@ -100,20 +100,29 @@ def test_envelope_is_spliced_around_the_json(node: NodeRunner) -> None:
     assert result.calls == [[{"meta": {"status": 201}, "data": {"a": [1]}}]]
 
 
-def test_body_without_unsafe_characters_is_not_copied() -> None:
-    json_body = b'{"a": "plain"}' * 1000
+def test_big_body_without_unsafe_characters_is_not_copied() -> None:
+    json_body = b'{"a": "plain"}' * 10_000
     built = jsonp_body("cb", json_body)
     assert isinstance(built.chunks, tuple)
     assert built.chunks[1] is json_body
 
 
+def test_small_body_is_one_chunk(node: NodeRunner) -> None:
+    built = jsonp_body("cb", b'{"a": "<b>"}')
+    assert isinstance(built.chunks, tuple)
+    assert len(built.chunks) == 1
+    assert node.run(built.chunks[0], "cb").calls == [[{"a": "<b>"}]]
+
+
 @pytest.mark.parametrize("slice_size", [1, 2, 3, 5, 64])
 def test_escaping_in_slices_never_splits_a_character(
-    node: NodeRunner, slice_size: int
+    node: NodeRunner, monkeypatch: pytest.MonkeyPatch, slice_size: int
 ) -> None:
+    monkeypatch.setattr(response, "EAGER_ESCAPE_LIMIT", 0)
+    monkeypatch.setattr(response, "SLICE_SIZE", slice_size)
     data = ["<\u2028>\u2029&" * 7, "caf\u00e9 \U0001f600 \u2028" * 5, {"k<": "v>"}]
     json_body = json.dumps(data, ensure_ascii=False).encode()
-    built = jsonp_body("cb", json_body, slice_size=slice_size)
+    built = jsonp_body("cb", json_body)
     assert not isinstance(built.chunks, tuple)
     joined = b"".join(built.chunks)
     assert len(joined) == built.length

@@ -289,7 +289,6 @@ def _explain(row: Row, results: Results) -> list[str]:
                     "prepare()",
                     "finish()",
                     "finish() → jsonp_body()",
-                    "finish() → jsonp_body_chunks()",
                     "finish() → escape_json_for_script()",
                     "finish() → _warn_credentialed()",
                     "finish() → guarded_call_prefix()",
@@ -305,8 +304,9 @@ def _explain(row: Row, results: Results) -> list[str]:
         one_write = _find(results.rows, "HTTP", f"{size}, ", "one write vs three")
         if one_write is not None:
             lines.append(
-                f"Over HTTP the body goes out as three chunks, one `send()` each: "
-                f"the same answer joined into one chunk ran at {one_write.ratio:.3f}x"
+                f"A big answer goes out as three chunks (call, JSON, `);`), one "
+                f"`send()` each, so the JSON is not copied to join them: the same "
+                f"answer joined into one chunk ran at {one_write.ratio:.3f}x"
                 f" the requests per second (CPU time: {one_write.cpu_ratio:.3f}) "
                 "with the standard provider."
             )

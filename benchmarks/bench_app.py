@@ -143,7 +143,7 @@ def create_app(provider: str = "standard") -> Flask:
       callback, JSONP with one;
     - ``/bare/<size>``: the same view, undecorated;
     - ``/jsonp-one-write/<size>``: the JSONP answer with its body joined into one
-      chunk (to measure what writing three chunks costs);
+      chunk (to measure what writing a big answer as three chunks costs);
     - ``/jsonpify/<size>``: flask-jsonpify's ``jsonpify()`` (standard provider);
     - ``/bench/page`` and ``/bench/fetch-jsonp.js``: the browser benchmark's page.
 

@@ -291,21 +291,18 @@ def _steps_of_one(
             fresh_response,
         ),
     }
-    # Whichever of these the installed flask-jsonp has (names change).
     parts = {
         "escape_json_for_script()": (response_module, (json_body,)),
-        "jsonp_body_chunks()": (response_module, (CALLBACK, json_body)),
         "jsonp_body()": (response_module, (CALLBACK, json_body)),
         "guarded_call_prefix()": (response_module, (CALLBACK,)),
         "_warn_credentialed()": (wrapping, (jsonp_request.options,)),
     }
     for label, (module, arguments) in parts.items():
-        function = getattr(module, label.removesuffix("()"), None)
-        if callable(function):
-            steps[f"finish() → {label}"] = (
-                functools.partial(_call_with, function, arguments),
-                nothing,
-            )
+        function = getattr(module, label.removesuffix("()"))
+        steps[f"finish() → {label}"] = (
+            functools.partial(_call_with, function, arguments),
+            nothing,
+        )
     return steps
 
 

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     within = report.ratio <= args.max_ratio
     print(f"payload:                {args.payload:>8}")
     print(f"JSON body:              {report.json_bytes / MB:8.1f} MB")
-    print(f"peak during finish():   {report.peak_bytes / MB:8.1f} MB")
+    print(f"peak, wrap and send:    {report.peak_bytes / MB:8.1f} MB")
     print(
         f"ratio:                  {report.ratio:8.2f}x"
         f"  (bound {args.max_ratio:.2f}x: {'ok' if within else 'FAIL'})"

@@ -23,7 +23,7 @@ class RawUTF8Provider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return Response(body, mimetype=self.mimetype)
 
 
 def make_app(app: Flask) -> Flask:
@@ -40,7 +40,8 @@ def check(app: Flask, node: NodeRunner) -> bytes:
     assert run_jsonp(node, response, "cb") == DATA
     for unsafe in (b"<", b">", "\u2028".encode()):
         assert unsafe not in response.data
-    return response.data
+    data: bytes = response.data
+    return data
 
 
 def test_custom_provider_is_used_and_escaped(node: NodeRunner) -> None:

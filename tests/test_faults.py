@@ -28,6 +28,7 @@ from tests.helpers import assert_jsonp_headers
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
+from tests.tools import CHROMIUM_ARGS
 from tests.tools import missing_tool
 from tests.tools import require_chromium
 
@@ -366,7 +367,7 @@ def chromium_page() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            args=CHROMIUM_ARGS,
             headless=True,
         )
         try:

@@ -15,6 +15,18 @@ import pytest
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
+#: Headless Chromium as root in a container, with nothing that reaches the network
+#: on its own (this machine reaches only package registries).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 def in_ci() -> bool:
     """Whether the tests run under CI, where missing tools are failures."""

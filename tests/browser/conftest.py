@@ -26,6 +26,7 @@ from tests.browser.api_app import create_api_app
 from tests.browser.api_app import Gates
 from tests.browser.live_server import LiveServer
 from tests.browser.vendor import NODE_MODULES
+from tests.tools import CHROMIUM_ARGS
 from tests.tools import missing_tool
 from tests.tools import require_chromium
 
@@ -33,18 +34,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from playwright.sync_api import Browser
     from playwright.sync_api import Page
-
-#: Headless Chromium as root in a container, with nothing that reaches the network
-#: on its own (this machine reaches only package registries).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 #: Milliseconds Playwright waits for a page action or a ``wait_for_*``; the
 #: loader's tests use timeouts of a few hundred ms, so this only bounds failures.

@@ -172,9 +172,10 @@ def jsonp_body(
     The body is the guarded call, the escaped JSON and the closing ``);``. A
     small body is sent as one chunk. A big one is not copied when it needs no
     escaping, and a very big one that does is escaped lazily, slice by slice,
-    as it is sent. A trailing
-    newline (as added by :func:`flask.jsonify`) stays inside the parentheses,
-    where it is harmless.
+    as it is sent. The trailing
+    newline :func:`flask.jsonify` adds is dropped from small bodies; in big ones
+    it stays inside the parentheses, where it is harmless, rather than costing
+    a copy.
 
     :param callback: a valid callback name.
     :param json_body: UTF-8 encoded JSON text.
@@ -203,7 +204,12 @@ def jsonp_body(
     middle = _escape(json_body, escapes)
     length = len(prefix) + len(middle) + len(suffix)
     if length <= SINGLE_CHUNK_LIMIT:
-        return JsonpBody((b"".join((prefix, middle, suffix)),), length)
+        # Joining copies anyway, so the trailing newline can go for free.
+        json_view = memoryview(middle)
+        if middle.endswith(b"\n"):
+            json_view = json_view[:-1]
+        whole = b"".join((prefix, json_view, suffix))
+        return JsonpBody((whole,), len(whole))
     return JsonpBody((prefix, middle, suffix), length)
 
 

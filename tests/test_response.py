@@ -147,3 +147,9 @@ def test_proto_keys_arrive_as_own_properties(node: NodeRunner, data: object) -> 
     result = node.run(script + b"var check = 1;", "cb")
     assert result.error is None
     assert result.calls == [[data]]
+
+
+def test_small_body_drops_jsonifys_trailing_newline() -> None:
+    built = jsonp_body("cb", b'{"a":1}\n')
+    assert built.chunks == (b'/**/typeof cb === "function" && cb({"a":1});',)
+    assert built.length == len(built.chunks[0])

@@ -9,8 +9,9 @@ The leading comment keeps the first bytes of the answer out of the attacker's ha
 callback, or has removed it after a timeout, gets no error.
 
 The JSON is the provider's bytes, escaped for a script context without being
-decoded. A body that needs escaping is escaped slice by slice while it is sent, so
-the wrapping step never holds more than one escaped slice beside the body.
+decoded: not copied at all when nothing needs escaping, and for very big bodies
+escaped slice by slice while the answer is sent, so that the wrapping step never
+holds more than one escaped slice beside the body.
 """
 
 from __future__ import annotations

@@ -352,3 +352,19 @@ def test_sort_keys_and_provider_settings_apply(app: Flask) -> None:
     assert "café".encode() in response.data
     assert "\u2028".encode() not in response.data
     assert b"<" not in response.data
+
+
+@pytest.mark.parametrize(
+    "query", ["%63allback=cb", "x=%20&callback=cb", "a=b+c&callback=cb"]
+)
+def test_encoded_queries_are_parsed(
+    client: FlaskClient, node: NodeRunner, query: str
+) -> None:
+    # The raw query is only skimmed to skip parsing when no parameter can be there.
+    assert run_jsonp(node, client.get(f"/dict?{query}"), "cb") == USER
+
+
+def test_query_without_the_parameter_is_plain_json(client: FlaskClient) -> None:
+    response = client.get("/dict?page=2&sort=name")
+    assert response.mimetype == "application/json"
+    assert response.json == USER

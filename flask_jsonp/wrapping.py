@@ -51,9 +51,8 @@ class JsonpRequest:
 
 def _callback_from_query(options: JsonpOptions) -> str | None:
     query = request.environ.get("QUERY_STRING", "")
-    if not (
-        "%" in query or "+" in query or any(p in query for p in options.callback_params)
-    ):
+    encoded = "%" in query or "+" in query
+    if not (encoded or any(param in query for param in options.callback_params)):
         # Parsing the query costs more than the rest of a plain JSON request's
         # check; a parameter name can hide only behind percent or plus encoding.
         return None

@@ -29,11 +29,11 @@ demo: $(STAMP)
 
 ## Load the package with wrk against gunicorn for 30 s (not part of `make test`).
 soak: $(STAMP)
-	$(BIN)/python -m benchmarks.soak
+	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 ## Measure the cost of JSONP against plain JSON, Express and flask-jsonpify.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
 
 ## Regenerate flask_jsonp/static/jsonp.mjs from jsonp.js.
 loader: $(STAMP)

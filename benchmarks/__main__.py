@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from tests.tools import CHROMIUM_PATH
+
 from . import bench_browser
 from . import bench_http
 from . import bench_inprocess
@@ -174,7 +176,7 @@ def _versions(measured: dict[str, str]) -> dict[str, str]:
     versions["Node.js"] = _command_output(["node", "--version"]) or "not found"
     for package, label in (("express", "Express"), ("fetch-jsonp", "fetch-jsonp")):
         versions[label] = npm_version(package) or "not installed"
-    chromium = _command_output([bench_browser.CHROMIUM_PATH, "--version"])
+    chromium = _command_output([CHROMIUM_PATH, "--version"])
     versions["Chromium"] = measured.get("Chromium") or chromium or "not found"
     return versions
 

@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+# Debian's Chromium and its flags, as the browser tests launch it.
+from tests.tools import CHROMIUM_ARGS
+from tests.tools import CHROMIUM_PATH
+
 from .bench_app import NPM_DIR_VARIABLE
 from .bench_common import BenchmarkError
 from .bench_common import ensure_npm_packages
@@ -29,20 +33,6 @@ from .bench_common import Target
 from .bench_common import wait_until_serving
 from .bench_common import with_cpu_ratio
 from .bench_http import ROOT
-
-#: Debian's Chromium; Playwright's own browsers are never downloaded.
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-#: Flags for a quiet, headless Chromium in a container.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 #: Requests started at once in one sample.
 PARALLEL_REQUESTS = 200

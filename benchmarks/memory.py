@@ -2,7 +2,7 @@
 
 Run as ``python -m benchmarks.memory`` (50 MB) or ``--size-mb N``. A view has
 already built its JSON body; the question is how much *more* memory
-:func:`flask_jsonp.wrapping.finish` needs to wrap it. ``tracemalloc`` records
+:func:`flask_jsonp.wrapping.wrap_response` needs to wrap it. ``tracemalloc`` records
 every allocation made during the call; the peak, divided by the size of the
 JSON body, is the ratio printed. The run fails (exit status 1) above
 :data:`MAX_RATIO`, or if the wrapped answer no longer parses back to the data.
@@ -28,8 +28,9 @@ from typing import cast
 from flask import Flask
 from flask import Response
 
-from flask_jsonp.wrapping import finish
-from flask_jsonp.wrapping import prepare
+from flask_jsonp.wrapping import APP_LAYERS
+from flask_jsonp.wrapping import plan_for
+from flask_jsonp.wrapping import wrap_response
 
 #: The bound: wrapping may use at most three times the JSON body's size on top
 #: of the body itself.
@@ -46,6 +47,9 @@ _RECORD_TEXT = "<p>" + "lorem ipsum & dolor " * 45 + "</p>"
 
 MB = 1024 * 1024
 
+#: The callback of the measured answer.
+CALLBACK = "app.onData"
+
 
 @dataclass(frozen=True)
 class MemoryReport:
@@ -53,7 +57,7 @@ class MemoryReport:
 
     #: Size of the view's JSON body, in bytes.
     json_bytes: int
-    #: Highest amount of memory allocated during :func:`finish` and not yet
+    #: Highest amount of memory allocated during :func:`wrap_response` and not yet
     #: freed, in bytes.
     peak_bytes: int
     #: Whether the wrapped answer parses back to the payload.
@@ -83,7 +87,7 @@ def build_payload(size_bytes: int, kind: str = "records") -> Any:
 
 def measure(size_bytes: int, kind: str = "records") -> MemoryReport:
     """Wrap a JSON answer of about ``size_bytes`` as JSONP and measure the peak
-    memory that :func:`finish` and sending the answer allocate.
+    memory that :func:`wrap_response` and sending the answer allocate.
 
     The answer is consumed chunk by chunk inside the measurement, as a WSGI
     server writes it, since a body that needs escaping is escaped while it is
@@ -94,21 +98,23 @@ def measure(size_bytes: int, kind: str = "records") -> MemoryReport:
     """
     app = Flask(__name__)
     payload = build_payload(size_bytes, kind)
-    with app.test_request_context("/data?callback=app.onData"):
-        jsonp_request = prepare({})
+    with app.test_request_context(f"/data?callback={CALLBACK}"):
+        plan = plan_for(app, APP_LAYERS)
         response = cast(Response, app.json.response(payload))
         json_bytes = len(response.get_data())
         gc.collect()
         tracemalloc.start()
         try:
             tracemalloc.reset_peak()
-            finish(response, jsonp_request)
+            wrap_response(app, plan, CALLBACK, response)
             sent = sum(len(chunk) for chunk in response.response)
             _, peak_bytes = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
         answer_ok = sent == response.content_length
-        response = finish(cast(Response, app.json.response(payload)), jsonp_request)
+        response = wrap_response(
+            app, plan, CALLBACK, cast(Response, app.json.response(payload))
+        )
         answer_ok = answer_ok and _answer_is_correct(response.get_data(), payload)
     return MemoryReport(json_bytes, peak_bytes, answer_ok)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 #: Identifier segments joined by dots, with at most one numeric index at the end:
 #: ``onBack``, ``angular.callbacks._0``, ``callbacks[3]``. ASCII only: Unicode
@@ -74,3 +75,40 @@ def is_valid_callback(
     if len(callback) > max_length or callback_path(callback) is None:
         return False
     return allowed is None or callback in allowed
+
+
+# -- Interim: replaced by the SOME-safe policy (issue 10) ----------------------
+
+#: Callback policies, strictest first.
+CALLBACK_POLICIES = ("safe", "identifier")
+
+#: The policy used unless another is configured.
+DEFAULT_CALLBACK_POLICY = "safe"
+
+
+def callback_refusal(
+    callback: str, policy: str = DEFAULT_CALLBACK_POLICY
+) -> str | None:
+    """Return why ``callback`` is refused under ``policy``, or ``None``."""
+    if callback_path(callback) is None:
+        return "not a valid JavaScript name"
+    return None
+
+
+@dataclass(frozen=True)
+class CallbackAllowlist:
+    """Exact names and ``prefix*`` entries."""
+
+    names: frozenset[str]
+    prefixes: tuple[str, ...] = ()
+
+    def allows(self, callback: str) -> bool:
+        return callback in self.names or callback.startswith(self.prefixes)
+
+
+def parse_callback_allowlist(entries: Iterable[str]) -> CallbackAllowlist:
+    entries = tuple(entries)
+    return CallbackAllowlist(
+        frozenset(entry for entry in entries if not entry.endswith("*")),
+        tuple(entry[:-1] for entry in entries if entry.endswith("*")),
+    )

@@ -2,68 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
-from functools import wraps
 from typing import Any
-from typing import cast
 from typing import overload
 from typing import ParamSpec
 from typing import TypeVar
 
-from flask import current_app
 from flask import jsonify
 from flask import Response
-from werkzeug.exceptions import HTTPException
 
 from .options import check_overrides
-from .wrapping import finish
-from .wrapping import JsonpRequest
-from .wrapping import prepare
+from .wrapping import jsonp_from_response
+from .wrapping import wrap_view
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _answer_error(error: HTTPException, jsonp_request: JsonpRequest) -> Response:
-    """Answer an HTTP error raised by the view.
-
-    Only an enveloped JSONP request needs the error inside the script; any other
-    request lets it propagate to Flask unchanged.
-    """
-    if jsonp_request.callback is None or not jsonp_request.options.envelope:
-        raise error
-    response = current_app.make_response(current_app.handle_http_exception(error))
-    return finish(response, jsonp_request, error)
-
-
-def _wrap_view(view: Callable[P, R], overrides: dict[str, Any]) -> Callable[P, R]:
-    if inspect.iscoroutinefunction(view):
-        async_view = cast(Callable[P, Awaitable[Any]], view)
-
-        @wraps(view)
-        async def async_jsonp_view(*args: P.args, **kwargs: P.kwargs) -> Response:
-            jsonp_request = prepare(overrides)
-            try:
-                rv = await async_view(*args, **kwargs)
-            except HTTPException as error:
-                return _answer_error(error, jsonp_request)
-            return finish(current_app.make_response(rv), jsonp_request)
-
-        return cast(Callable[P, R], async_jsonp_view)
-
-    @wraps(view)
-    def jsonp_view(*args: P.args, **kwargs: P.kwargs) -> Response:
-        jsonp_request = prepare(overrides)
-        try:
-            rv: Any = view(*args, **kwargs)
-        except HTTPException as error:
-            return _answer_error(error, jsonp_request)
-        return finish(current_app.make_response(rv), jsonp_request)
-
-    return cast(Callable[P, R], jsonp_view)
 
 
 @overload
@@ -77,6 +31,7 @@ def jsonp(
     *,
     callback_params: str | Iterable[str] | None = None,
     max_callback_length: int | None = None,
+    callback_policy: str | None = None,
     allowed_callbacks: Iterable[str] | None = None,
     allowed_referrers: Iterable[str] | None = None,
     envelope: bool | None = None,
@@ -89,6 +44,7 @@ def jsonp(
     *,
     callback_params: str | Iterable[str] | None = None,
     max_callback_length: int | None = None,
+    callback_policy: str | None = None,
     allowed_callbacks: Iterable[str] | None = None,
     allowed_referrers: Iterable[str] | None = None,
     envelope: bool | None = None,
@@ -113,13 +69,20 @@ def jsonp(
             ...
 
     Options left as ``None`` come from :class:`~flask_jsonp.JSONP`'s defaults,
-    then the ``JSONP_*`` config keys.
+    then the ``JSONP_*`` config keys. Stacked on a view that is already a JSONP
+    view (another ``@jsonp``, or a view of a JSONP blueprint), it adds a layer
+    instead of wrapping twice: the answer is wrapped once, and the strictest
+    policy of the layers applies (see :mod:`flask_jsonp.options`).
 
     :param view: the view function, when used bare.
     :param callback_params: query parameter name(s) carrying the callback; the
         first one present wins.
     :param max_callback_length: longer callbacks are refused with 400.
-    :param allowed_callbacks: if given, only these exact names are answered.
+    :param callback_policy: ``"safe"`` (the default) also refuses names that
+        reach the browser's own objects or run strings as code (``setTimeout``,
+        ``document.write``); ``"identifier"`` accepts any valid identifier path.
+    :param allowed_callbacks: if given, only these names are answered: exact
+        names, or prefixes ending in ``*`` (``"jQuery*"``).
     :param allowed_referrers: if given, only pages of these origins
         (``https://app.example``, ``https://*.example.com``) are answered.
     :param envelope: always answer 200 and pass
@@ -133,16 +96,17 @@ def jsonp(
         {
             "callback_params": callback_params,
             "max_callback_length": max_callback_length,
+            "callback_policy": callback_policy,
             "allowed_callbacks": allowed_callbacks,
             "allowed_referrers": allowed_referrers,
             "envelope": envelope,
         }
     )
     if view is not None:
-        return _wrap_view(view, overrides)
+        return wrap_view(view, overrides)
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
-        return _wrap_view(view, overrides)
+        return wrap_view(view, overrides)
 
     return decorator
 
@@ -157,10 +121,14 @@ def jsonpify(*args: Any, **kwargs: Any) -> Response:
         def user():
             return jsonpify(user="admin")
 
+    Inside a JSONP view (decorated, or in a JSONP blueprint) it returns plain
+    JSON and leaves the wrapping to the view, whose options then apply. Outside
+    one, the callback is checked after the view has run, so a refused request
+    may have had effects: prefer :func:`jsonp` for views that change anything.
+
     :raise InvalidCallback, JsonpMethodNotAllowed, CallbackNotAllowed,
         ReferrerNotAllowed: as :func:`jsonp` does.
 
     .. versionadded:: 0.1
     """
-    jsonp_request = prepare({})
-    return finish(jsonify(*args, **kwargs), jsonp_request)
+    return jsonp_from_response(jsonify(*args, **kwargs))

@@ -24,9 +24,13 @@ JSONP_METHODS = ("GET", "HEAD")
 REFERRER_HEADERS = ("Referer", "Sec-Fetch-Site")
 
 
+#: ``X-Content-Type-Options`` of every answer of a JSONP view.
+NOSNIFF = "nosniff"
+
+
 def add_nosniff(response: SansIOResponse) -> None:
     """Forbid browsers to guess another content type than the declared one."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Content-Type-Options"] = NOSNIFF
 
 
 class JsonpRequestError(HTTPException):

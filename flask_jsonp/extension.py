@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
+from typing import cast
 
 from flask import Blueprint
 from flask import Flask
-from flask import g
-from flask import got_request_exception
-from flask import Response
 from flask.blueprints import BlueprintSetupState
 
 from .loader import register_loader
@@ -18,14 +17,9 @@ from .options import config_key
 from .options import DEFAULTS
 from .options import EXTENSION_KEY
 from .state import JsonpState
-from .wrapping import finish
-from .wrapping import JsonpRequest
-from .wrapping import prepare
-
-#: Where blueprint mode keeps the checked request between its two hooks.
-_G_KEY = "_flask_jsonp_request"
-#: Set on ``g`` when the request raised an exception no handler answered.
-_G_FAILED_KEY = "_flask_jsonp_failed"
+from .state import state_for
+from .wrapping import Layers
+from .wrapping import wrap_view
 
 
 class JSONP:
@@ -63,9 +57,16 @@ class JSONP:
         for name, default in DEFAULTS.items():
             app.config.setdefault(config_key(name), default)
         state = app.extensions.get(EXTENSION_KEY)
-        warned = state.warned_endpoints if isinstance(state, JsonpState) else set()
+        if isinstance(state, JsonpState):
+            warned, blueprint_layers = state.warned_endpoints, state.blueprint_layers
+        else:
+            warned, blueprint_layers = set(), {}
+        # Views resolve their options again on their next request.
         app.extensions[EXTENSION_KEY] = JsonpState(
-            extension=self, defaults=dict(self.defaults), warned_endpoints=warned
+            extension=self,
+            defaults=dict(self.defaults),
+            blueprint_layers=blueprint_layers,
+            warned_endpoints=warned,
         )
         register_loader(app)
 
@@ -75,6 +76,7 @@ class JSONP:
         *,
         callback_params: str | Iterable[str] | None = None,
         max_callback_length: int | None = None,
+        callback_policy: str | None = None,
         allowed_callbacks: Iterable[str] | None = None,
         allowed_referrers: Iterable[str] | None = None,
         envelope: bool | None = None,
@@ -85,6 +87,13 @@ class JSONP:
         Meant for a blueprint of public API views::
 
             api = JSONP.enable_blueprint(Blueprint("api", __name__))
+
+        Each view is wrapped when the blueprint is registered, with the same
+        wrapper as the decorator's. Views that are JSONP views already (with
+        :func:`~flask_jsonp.jsonp`), and the views of a JSONP blueprint nested
+        in this one, get this blueprint's options as one more layer: the
+        answer is wrapped once and the strictest policy applies. The views of
+        a nested blueprint that is not enabled itself answer no JSONP.
 
         HTTP errors raised by the views go through the app's error handlers
         first; with the envelope, the callback receives the handler's JSON, or
@@ -98,36 +107,69 @@ class JSONP:
             {
                 "callback_params": callback_params,
                 "max_callback_length": max_callback_length,
+                "callback_policy": callback_policy,
                 "allowed_callbacks": allowed_callbacks,
                 "allowed_referrers": allowed_referrers,
                 "envelope": envelope,
             }
         )
 
-        def prepare_jsonp() -> None:
-            setattr(g, _G_KEY, prepare(overrides))
+        def wrap_blueprint_views(state: BlueprintSetupState) -> None:
+            _wrap_blueprint_views(state, overrides)
 
-        def finish_jsonp(response: Response) -> Response:
-            jsonp_request: JsonpRequest | None = g.pop(_G_KEY, None)
-            if jsonp_request is None:
-                return response
-            if g.pop(_G_FAILED_KEY, False):
-                # An unhandled exception: answer the plain 500, as the decorator
-                # does, rather than a script.
-                jsonp_request = JsonpRequest(None, jsonp_request.options)
-            return finish(response, jsonp_request)
-
-        blueprint.before_request(prepare_jsonp)
-        blueprint.after_request(finish_jsonp)
-        blueprint.record_once(_watch_unhandled_exceptions)
+        blueprint.record(wrap_blueprint_views)
         return blueprint
 
 
-def _remember_unhandled_exception(sender: Flask, **extra: Any) -> None:
-    setattr(g, _G_FAILED_KEY, True)
+def _wrap_blueprint_views(
+    state: BlueprintSetupState, overrides: dict[str, Any]
+) -> None:
+    """Wrap the views of a JSONP blueprint as it is registered: those already
+    added to the app, and those its later setup functions add.
+    """
+    app = state.app
+    jsonp_state = state_for(cast(Flask, app))
+    name = f"{state.name_prefix}.{state.name}".lstrip(".")
+    # A nested blueprint is registered after its parents, so the layers of the
+    # nearest JSONP parent (which hold its own parents') are known.
+    parents = [
+        jsonp_state.blueprint_layers[prefix]
+        for prefix in _dotted_prefixes(name)
+        if prefix in jsonp_state.blueprint_layers
+    ]
+    outer = parents[-1].overrides if parents else ()
+    layers = Layers((*outer, overrides))
+    jsonp_state.blueprint_layers[name] = layers
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        # wrap_view adds each layer as the outermost one: innermost first.
+        for layer in reversed(layers.overrides):
+            view = wrap_view(view, layer)
+        return view
+
+    own_prefix, depth = f"{name}.", name.count(".") + 1
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(own_prefix) and endpoint.count(".") == depth:
+            app.view_functions[endpoint] = wrap(view)
+
+    add_url_rule = state.add_url_rule
+
+    def add_jsonp_url_rule(
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> None:
+        add_url_rule(
+            rule, endpoint, None if view_func is None else wrap(view_func), **options
+        )
+
+    # The views the blueprint's later setup functions add go through the setup
+    # state; this one is discarded when the registration ends.
+    state.add_url_rule = add_jsonp_url_rule  # type: ignore[method-assign]
 
 
-def _watch_unhandled_exceptions(state: BlueprintSetupState) -> None:
-    # Flask runs after_request hooks on the 500 answer to an unhandled exception
-    # too; this signal is how blueprint mode tells it from an HTTP error.
-    got_request_exception.connect(_remember_unhandled_exception, state.app, weak=False)
+def _dotted_prefixes(name: str) -> list[str]:
+    """``"a.b.c"`` gives ``["a", "a.b"]``."""
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts))]

@@ -1,22 +1,36 @@
-"""JSONP settings and where they come from.
+"""JSONP settings, where they come from, and how nested layers combine.
 
 Each setting is resolved in this order: the argument given to :func:`~flask_jsonp.jsonp`
 (or to :meth:`~flask_jsonp.JSONP.enable_blueprint`), the defaults given to
 :class:`~flask_jsonp.JSONP`, the application's ``JSONP_*`` config key, and finally the
 built-in default below.
+
+A view can be covered by several *layers*: a decorated view in a JSONP blueprint,
+a blueprint nested in another. The answer is wrapped once, and the strictest policy
+of all the layers applies: each layer's settings are resolved as if it were alone,
+then the allowlists must all accept the request, the shortest length limit and the
+strictest callback policy win. ``callback_params`` and ``envelope`` shape the answer
+rather than guard it: the innermost layer that sets them wins.
+
+Options are resolved once per application and view, on the view's first request,
+and kept in the app's extension state. Changes to ``app.config`` after that are not
+seen; set the ``JSONP_*`` keys before the app serves requests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from flask import Flask
-
+from .callback import CALLBACK_POLICIES
+from .callback import CallbackAllowlist
+from .callback import DEFAULT_CALLBACK_POLICY
 from .callback import DEFAULT_MAX_CALLBACK_LENGTH
+from .callback import parse_callback_allowlist
 from .referrer import OriginPattern
 from .referrer import parse_origin_pattern
 
@@ -25,10 +39,15 @@ from .referrer import parse_origin_pattern
 DEFAULTS: dict[str, Any] = {
     "callback_params": ("callback",),
     "max_callback_length": DEFAULT_MAX_CALLBACK_LENGTH,
+    "callback_policy": DEFAULT_CALLBACK_POLICY,
     "allowed_callbacks": None,
     "allowed_referrers": None,
     "envelope": False,
 }
+
+#: Options that shape the answer rather than guard it: the innermost layer that
+#: sets one wins. Every other option is a policy, combined strictest-first.
+SHAPING_OPTIONS = ("callback_params", "envelope")
 
 #: The extension's key in ``app.extensions``.
 EXTENSION_KEY = "jsonp"
@@ -41,16 +60,10 @@ def config_key(name: str) -> str:
     return f"JSONP_{name.upper()}"
 
 
-#: ``(name, config key, built-in default)`` of each option, computed once: options
-#: are resolved on every request.
-_SOURCES = tuple(
-    (name, config_key(name), default) for name, default in DEFAULTS.items()
-)
-
-
 @dataclass(frozen=True)
 class JsonpOptions:
-    """Validated, resolved JSONP settings for one request.
+    """Validated JSONP settings of one view on one application, all layers
+    combined.
 
     .. versionadded:: 0.1
     """
@@ -59,10 +72,12 @@ class JsonpOptions:
     callback_params: tuple[str, ...]
     #: Longer callbacks are refused.
     max_callback_length: int
-    #: ``None``: any valid name; otherwise only these exact names.
-    allowed_callbacks: frozenset[str] | None
-    #: ``None``: any page; otherwise only pages of these origins.
-    allowed_referrers: tuple[OriginPattern, ...] | None
+    #: Which valid names are refused as unsafe: ``"safe"`` or ``"identifier"``.
+    callback_policy: str
+    #: Every allowlist here must accept the callback; empty: any valid name.
+    allowed_callbacks: tuple[CallbackAllowlist, ...]
+    #: Every allowlist here must accept the page's origin; empty: any page.
+    allowed_referrers: tuple[tuple[OriginPattern, ...], ...]
     #: Always answer 200 and pass ``{"meta": {"status": N}, "data": ...}``.
     envelope: bool
 
@@ -76,42 +91,49 @@ def _names(value: str | Iterable[str], option: str) -> tuple[str, ...]:
     return names
 
 
-def _freeze(value: Any) -> Any:
-    """Make a setting hashable so resolved options can be cached."""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(value)
+def _callback_params(value: Any) -> tuple[str, ...]:
+    params = _names(value, "callback_params")
+    if not params:
+        raise ValueError("callback_params must name at least one query parameter")
+    return params
+
+
+def _max_length(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("max_callback_length must be a positive integer")
     return value
 
 
-@lru_cache(maxsize=256)
-def _validated(settings: tuple[tuple[str, Any], ...]) -> JsonpOptions:
-    values = dict(settings)
-    callback_params = _names(values["callback_params"], "callback_params")
-    if not callback_params:
-        raise ValueError("callback_params must name at least one query parameter")
-    max_length = values["max_callback_length"]
-    if (
-        isinstance(max_length, bool)
-        or not isinstance(max_length, int)
-        or max_length < 1
-    ):
-        raise ValueError("max_callback_length must be a positive integer")
-    allowed_callbacks = values["allowed_callbacks"]
-    if allowed_callbacks is not None:
-        allowed_callbacks = frozenset(_names(allowed_callbacks, "allowed_callbacks"))
-    allowed_referrers = values["allowed_referrers"]
-    if allowed_referrers is not None:
-        allowed_referrers = tuple(
-            parse_origin_pattern(entry)
-            for entry in _names(allowed_referrers, "allowed_referrers")
-        )
-    return JsonpOptions(
-        callback_params=callback_params,
-        max_callback_length=max_length,
-        allowed_callbacks=allowed_callbacks,
-        allowed_referrers=allowed_referrers,
-        envelope=bool(values["envelope"]),
+def _policy(value: Any) -> str:
+    if value not in CALLBACK_POLICIES:
+        choices = ", ".join(repr(policy) for policy in CALLBACK_POLICIES)
+        raise ValueError(f"callback_policy must be one of {choices}")
+    return str(value)
+
+
+def _callback_allowlist(value: Any) -> CallbackAllowlist | None:
+    if value is None:
+        return None
+    return parse_callback_allowlist(_names(value, "allowed_callbacks"))
+
+
+def _referrer_allowlist(value: Any) -> tuple[OriginPattern, ...] | None:
+    if value is None:
+        return None
+    return tuple(
+        parse_origin_pattern(entry) for entry in _names(value, "allowed_referrers")
     )
+
+
+#: How each option's raw value is checked and converted.
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "callback_params": _callback_params,
+    "max_callback_length": _max_length,
+    "callback_policy": _policy,
+    "allowed_callbacks": _callback_allowlist,
+    "allowed_referrers": _referrer_allowlist,
+    "envelope": bool,
+}
 
 
 def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,32 +147,54 @@ def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown JSONP option(s): {', '.join(sorted(unknown))}")
     given = {name: value for name, value in overrides.items() if value is not None}
-    resolve({}, {}, given)
+    for name, value in given.items():
+        _PARSERS[name](value)
     return given
 
 
 def resolve(
     config: Mapping[str, Any],
     extension_defaults: Mapping[str, Any],
-    overrides: Mapping[str, Any],
+    layers: Sequence[Mapping[str, Any]] = (),
 ) -> JsonpOptions:
-    """Merge the sources of settings in priority order and validate the result.
+    """Merge the sources of settings and combine the layers.
 
     :param config: the application's config.
     :param extension_defaults: keyword arguments given to :class:`~flask_jsonp.JSONP`.
-    :param overrides: options given to the decorator or blueprint mode.
+    :param layers: the options given in code by each layer that covers the view
+        (blueprint mode, the decorator), outermost first.
+    :raise ValueError, TypeError: for an invalid value in the config.
     """
-    merged = {name: config.get(key, default) for name, key, default in _SOURCES}
-    merged.update(extension_defaults)
-    merged.update(overrides)
-    return _validated(tuple([(name, _freeze(merged[name])) for name in DEFAULTS]))
-
-
-def options_for(app: Flask, overrides: Mapping[str, Any]) -> JsonpOptions:
-    """Resolve the options for a request to ``app``.
-
-    Works whether or not :class:`~flask_jsonp.JSONP` was set up on the app.
-    """
-    state = app.extensions.get(EXTENSION_KEY)
-    extension_defaults = state.defaults if state is not None else {}
-    return resolve(app.config, extension_defaults, overrides)
+    base = {
+        name: config.get(config_key(name), default)
+        for name, default in DEFAULTS.items()
+    }
+    base.update(extension_defaults)
+    alone = [{**base, **layer} for layer in layers] or [base]
+    shaping = dict(base)
+    for layer in layers:
+        shaping.update({name: layer[name] for name in SHAPING_OPTIONS if name in layer})
+    callback_allowlists = [
+        _callback_allowlist(settings["allowed_callbacks"]) for settings in alone
+    ]
+    referrer_allowlists = [
+        _referrer_allowlist(settings["allowed_referrers"]) for settings in alone
+    ]
+    return JsonpOptions(
+        callback_params=_callback_params(shaping["callback_params"]),
+        max_callback_length=min(
+            _max_length(settings["max_callback_length"]) for settings in alone
+        ),
+        # CALLBACK_POLICIES is ordered strictest first.
+        callback_policy=min(
+            (_policy(settings["callback_policy"]) for settings in alone),
+            key=CALLBACK_POLICIES.index,
+        ),
+        allowed_callbacks=tuple(
+            dict.fromkeys(item for item in callback_allowlists if item is not None)
+        ),
+        allowed_referrers=tuple(
+            dict.fromkeys(item for item in referrer_allowlists if item is not None)
+        ),
+        envelope=bool(shaping["envelope"]),
+    )

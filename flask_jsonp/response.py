@@ -16,10 +16,11 @@ holds more than one escaped slice beside the body.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from .callback import callback_path
 
@@ -53,10 +54,18 @@ SLICE_SIZE = 64 * 1024
 #: ``send()`` per chunk, which costs more than copying a few kilobytes.
 SINGLE_CHUNK_LIMIT = 64 * 1024
 
-#: An object literal gives a ``"__proto__"`` key a special meaning (it sets the
-#: prototype) where ``JSON.parse`` makes it an ordinary property, so a body that
-#: contains it is passed through ``JSON.parse`` to keep the data unchanged.
-PROTO_KEY = b"__proto__"
+#: A ``"__proto__"`` key of the JSON text: after ``{`` or ``,`` and before ``:``. An
+#: object literal gives such a key a special meaning (it sets the prototype) where
+#: ``JSON.parse`` makes it an ordinary property; the computed key
+#: ``["__proto__"]`` defines an own property, as ``JSON.parse`` does. The pattern
+#: cannot match inside a string: there every ``"`` is escaped as ``\\"``.
+PROTO_KEY_PATTERN = re.compile(rb'([{,][ \t\n\r]*)"__proto__"(?=[ \t\n\r]*:)')
+
+#: Bodies without these bytes have no ``"__proto__"`` key, which one search tells.
+PROTO_KEY = b'"__proto__"'
+
+#: What each ``"__proto__"`` key becomes.
+PROTO_KEY_REPLACEMENT = rb'\1["__proto__"]'
 
 #: Lead byte of the UTF-8 encodings of U+2028 and U+2029. Finding one byte is a
 #: ``memchr``, many times faster than searching for a three-byte sequence, and
@@ -71,6 +80,14 @@ def _escapes_needed(json_body: bytes) -> Escapes:
     ``json_body``, checking the cheap single bytes first.
     """
     may_have_separators = _LINE_SEPARATOR_LEAD in json_body
+    if not (
+        may_have_separators
+        or b"<" in json_body
+        or b">" in json_body
+        or b"&" in json_body
+    ):
+        # Most bodies: four memchr and no loop.
+        return ()
     return tuple(
         (unsafe, escaped)
         for unsafe, escaped in SCRIPT_UNSAFE_JSON_BYTES
@@ -110,20 +127,35 @@ def _escaped_slices(json_body: bytes, escapes: Escapes) -> Iterator[bytes]:
         start = end
 
 
-def _as_json_parse_call(json_body: bytes) -> bytes:
-    """Return ``JSON.parse("...")`` of ``json_body``: the JSON text as an ASCII
-    JavaScript string literal.
+def own_proto_keys(json_body: bytes) -> bytes:
+    """Turn every ``"__proto__"`` key of ``json_body`` into the computed key
+    ``["__proto__"]``, so the object literal gets it as an own property.
+
+    Strings are left alone, and ``NaN`` or ``Infinity`` (which Flask's default
+    provider writes) keep working, unlike with ``JSON.parse``. Returns the same
+    object when there is no such key.
+
+    .. versionadded:: 0.1
     """
-    literal = json.dumps(json_body.decode("utf-8")).encode("ascii")
-    return b"JSON.parse(" + literal + b")"
+    if PROTO_KEY not in json_body:
+        return json_body
+    return PROTO_KEY_PATTERN.sub(PROTO_KEY_REPLACEMENT, json_body)
 
 
+#: How many guarded calls :func:`guarded_call_prefix` keeps: callbacks are few
+#: per page (a loader's counter, a fixed name), and each entry is at most a few
+#: hundred bytes.
+PREFIX_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=PREFIX_CACHE_SIZE)
 def guarded_call_prefix(callback: str) -> bytes:
     """Return the script that precedes the JSON argument for ``callback``.
 
     Every object on the callback's path is checked before it is dereferenced,
     so ``a.b.c`` with ``a`` undefined is a no-op rather than a ``ReferenceError``,
-    and the call happens only when the target is a function.
+    and the call happens only when the target is a function. The result is
+    cached for the last :data:`PREFIX_CACHE_SIZE` names.
 
     :param callback: a callback that passed
         :func:`~flask_jsonp.callback.is_valid_callback`.
@@ -151,8 +183,7 @@ def guarded_call_prefix(callback: str) -> bytes:
 CALL_SUFFIX = b");"
 
 
-@dataclass(frozen=True)
-class JsonpBody:
+class JsonpBody(NamedTuple):
     """A JSONP body: its chunks, to be written one after the other, and its
     length in bytes.
 
@@ -170,13 +201,12 @@ def jsonp_body(
 ) -> JsonpBody:
     """Build the JSONP body that passes ``json_body`` to ``callback``.
 
-    The body is the guarded call, the escaped JSON and the closing ``);``. A
-    small body is sent as one chunk. A big one is not copied when it needs no
-    escaping, and a very big one that does is escaped lazily, slice by slice,
-    as it is sent. The trailing
-    newline :func:`flask.jsonify` adds is dropped from small bodies; in big ones
-    it stays inside the parentheses, where it is harmless, rather than costing
-    a copy.
+    The body is the guarded call, the escaped JSON and the closing ``);``, the
+    same bytes whatever the size: a trailing newline (which
+    :func:`flask.jsonify` adds) is dropped, and ``"__proto__"`` keys become
+    own properties (:func:`own_proto_keys`). A small body is one chunk. A big
+    one is not copied when it needs no change, and a very big one that needs
+    escaping is escaped lazily, slice by slice, as it is sent.
 
     :param callback: a valid callback name.
     :param json_body: UTF-8 encoded JSON text.
@@ -190,9 +220,11 @@ def jsonp_body(
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d},"data":' % envelope_status
         suffix = b"}" + suffix
+    if json_body.endswith(b"\n"):
+        json_body = json_body[:-1]
     # Most bodies have no "_" at all, which one memchr tells.
-    if b"_" in json_body and PROTO_KEY in json_body:
-        json_body = _as_json_parse_call(json_body)
+    if b"_" in json_body:
+        json_body = own_proto_keys(json_body)
     escapes = _escapes_needed(json_body)
     if escapes and len(json_body) > EAGER_ESCAPE_LIMIT:
         growth = sum(
@@ -205,12 +237,7 @@ def jsonp_body(
     middle = _escape(json_body, escapes)
     length = len(prefix) + len(middle) + len(suffix)
     if length <= SINGLE_CHUNK_LIMIT:
-        # Joining copies anyway, so the trailing newline can go for free.
-        json_view = memoryview(middle)
-        if middle.endswith(b"\n"):
-            json_view = json_view[:-1]
-        whole = b"".join((prefix, json_view, suffix))
-        return JsonpBody((whole,), len(whole))
+        return JsonpBody((b"".join((prefix, middle, suffix)),), length)
     return JsonpBody((prefix, middle, suffix), length)
 
 

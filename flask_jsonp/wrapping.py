@@ -1,121 +1,210 @@
-"""The one mechanism that turns a JSON answer into a JSONP answer.
+"""The one mechanism that turns a view's JSON into a JSONP answer.
 
-Every entry point (:func:`~flask_jsonp.jsonp`, :func:`~flask_jsonp.jsonpify` and
-:meth:`~flask_jsonp.JSONP.enable_blueprint`) calls :func:`prepare` before the view
-runs and :func:`finish` on the response it produced. :func:`prepare` refuses bad
-requests before the view can have any effect; :func:`finish` builds the script.
+Every entry point goes through :func:`wrap_view`: the :func:`~flask_jsonp.jsonp`
+decorator calls it on the view, :meth:`~flask_jsonp.JSONP.enable_blueprint` on
+each view of the blueprint when it is registered, and wrapping a view that is
+already wrapped adds a layer to the one wrapper instead of nesting a second one.
+:func:`~flask_jsonp.jsonpify` inside a wrapped view leaves the wrapping to it,
+so the answer is wrapped exactly once, with the policy of every layer.
+
+A request is checked before the view runs (a refused request never reaches it).
+The view's return value is then turned into the answer in one step: a dict, a
+list, or either in a ``(body, status)`` or ``(body, status, headers)`` tuple is
+serialized once with the app's JSON provider and the final response is built
+once with all its headers.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from functools import wraps
 from typing import Any
+from typing import cast
+from typing import ParamSpec
+from typing import TypeVar
 
+from flask import after_this_request
 from flask import current_app
+from flask import Flask
 from flask import request
 from flask import Response
+from flask.json.provider import DefaultJSONProvider
+from flask.json.provider import JSONProvider
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .callback import is_valid_callback
+from .callback import callback_refusal
 from .errors import add_nosniff
 from .errors import CallbackNotAllowed
 from .errors import InvalidCallback
 from .errors import JSONP_METHODS
 from .errors import JsonpMethodNotAllowed
+from .errors import NOSNIFF
 from .errors import REFERRER_HEADERS
 from .errors import ReferrerNotAllowed
+from .options import EXTENSION_KEY
 from .options import JsonpOptions
-from .options import options_for
+from .options import resolve
+from .query import CallbackFinder
+from .query import QueryError
 from .referrer import origin_allowed
 from .referrer import parse_origin
 from .response import JAVASCRIPT_MIMETYPE
 from .response import jsonp_body
+from .response import PREFIX_CACHE_SIZE
+from .state import MAX_WARNED_ENDPOINTS
 from .state import state_for
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-@dataclass(frozen=True)
-class JsonpRequest:
-    """The outcome of :func:`prepare`: the checked callback, if any, and the
-    options that apply.
+#: Messages about JSONP use that deserves a look (credentialed answers).
+logger = logging.getLogger("flask_jsonp")
+
+#: Set in the WSGI environ by a wrapped view, so that :func:`~flask_jsonp.jsonpify`
+#: called inside it (or in an error handler it leads to) leaves the wrapping to
+#: the view and its layers.
+WRAPPED_ENVIRON_KEY = "flask_jsonp.wrapped"
+
+#: Content type of JSONP answers.
+JAVASCRIPT_CONTENT_TYPE = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
+
+#: Let pages that require CORP (Cross-Origin-Embedder-Policy) load the script.
+CORP_HEADER = ("Cross-Origin-Resource-Policy", "cross-origin")
+
+#: Attributes of a wrapped view: the view it wraps and its layers.
+_VIEW_ATTR = "__jsonp_view__"
+_LAYERS_ATTR = "__jsonp_layers__"
+
+
+@dataclass(frozen=True, eq=False)
+class Layers:
+    """The options given in code by each layer covering one view, outermost
+    first. Compared by identity: it is the key of the view's plan.
+
+    .. versionadded:: 0.1
+    """
+
+    overrides: tuple[Mapping[str, Any], ...]
+
+
+#: The layers of :func:`~flask_jsonp.jsonpify` outside any wrapped view: the
+#: app's options alone.
+APP_LAYERS = Layers(())
+
+
+@lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def _refusal(callback: str, policy: str) -> str | None:
+    return callback_refusal(callback, policy)
+
+
+class JsonpPlan:
+    """What answering one view on one application needs, resolved once on its
+    first request: the options and what follows from them.
 
     .. versionadded:: 0.1
     """
 
-    #: ``None`` when the request asked for plain JSON.
-    callback: str | None
-    options: JsonpOptions
+    def __init__(self, options: JsonpOptions) -> None:
+        self.options = options
+        self.finder = CallbackFinder(options.callback_params)
+        #: Headers of every JSONP answer, besides the content type.
+        self.answer_headers = [("X-Content-Type-Options", NOSNIFF), CORP_HEADER]
+        if options.allowed_referrers:
+            # The answer depends on the page that asked: keep shared caches
+            # from serving it to another page.
+            self.answer_headers += [
+                ("Vary", ", ".join(REFERRER_HEADERS)),
+                ("Cache-Control", "private"),
+            ]
+
+    def find_callback(self, environ: Mapping[str, Any]) -> str | None:
+        """Return the request's callback, ``None`` if it asks for plain JSON.
+
+        :raise InvalidCallback: the parameter is repeated, or the query string
+            is not UTF-8.
+        """
+        try:
+            return self.finder.find(environ.get("QUERY_STRING", ""))
+        except QueryError as error:
+            raise InvalidCallback(str(error)) from None
+
+    def check(self, callback: str, environ: Mapping[str, Any]) -> None:
+        """Refuse a JSONP request that this view must not answer.
+
+        :raise JsonpMethodNotAllowed: the method is not GET or HEAD.
+        :raise InvalidCallback: the callback is too long, not a valid name, or
+            refused by the callback policy.
+        :raise CallbackNotAllowed: an allowlist refuses the callback.
+        :raise ReferrerNotAllowed: an allowlist refuses the page.
+        """
+        if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
+            raise JsonpMethodNotAllowed()
+        options = self.options
+        if (
+            len(callback) > options.max_callback_length
+            or _refusal(callback, options.callback_policy) is not None
+        ):
+            raise InvalidCallback()
+        if options.allowed_callbacks and not all(
+            allowlist.allows(callback) for allowlist in options.allowed_callbacks
+        ):
+            raise CallbackNotAllowed()
+        if options.allowed_referrers and not self._referrer_allowed(environ):
+            raise ReferrerNotAllowed()
+
+    def _referrer_allowed(self, environ: Mapping[str, Any]) -> bool:
+        origin = parse_origin(environ.get("HTTP_REFERER", ""))
+        if origin is None:
+            # Fail closed: no usable Referer (stripped by a Referrer-Policy, a
+            # proxy or a privacy tool) is refused, unless the browser says the
+            # request comes from this very origin.
+            return environ.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        return all(
+            origin_allowed(origin, patterns)
+            for patterns in self.options.allowed_referrers
+        )
 
 
-def _callback_from_query(options: JsonpOptions) -> str | None:
-    query = request.environ.get("QUERY_STRING", "")
-    encoded = "%" in query or "+" in query
-    if not (encoded or any(param in query for param in options.callback_params)):
-        # Parsing the query costs more than the rest of a plain JSON request's
-        # check; a parameter name can hide only behind percent or plus encoding.
-        return None
-    try:
-        args = request.args
-    except UnicodeDecodeError:
-        # Werkzeug refuses to guess the encoding of a query string that is not
-        # UTF-8; no valid callback can be in it.
-        raise InvalidCallback("The query string is not valid UTF-8.") from None
-    for param in options.callback_params:
-        values = args.getlist(param)
-        if len(values) > 1:
-            # Two callbacks are ambiguous, and front ends and back ends may
-            # disagree on which one wins (HTTP parameter pollution).
-            raise InvalidCallback(f"The {param!r} parameter is given more than once.")
-        if values:
-            return values[0]
-    return None
-
-
-def _referrer_allowed(options: JsonpOptions) -> bool:
-    if options.allowed_referrers is None:
-        return True
-    origin = parse_origin(request.referrer or "")
-    if origin is None:
-        # Fail closed: no usable Referer (stripped by a Referrer-Policy, a proxy or
-        # a privacy tool) is refused, unless the browser says the request comes
-        # from this very origin.
-        return request.headers.get("Sec-Fetch-Site") == "same-origin"
-    return origin_allowed(origin, options.allowed_referrers)
-
-
-def prepare(overrides: Mapping[str, Any]) -> JsonpRequest:
-    """Read and check the JSONP part of the current request.
-
-    Call it before the view runs: a refused request must not reach the view.
-
-    :param overrides: options given in code (decorator or blueprint mode).
-    :raise InvalidCallback: the callback is empty, repeated, too long or not a
-        valid JavaScript name.
-    :raise JsonpMethodNotAllowed: a callback was given with a method other than
-        GET or HEAD.
-    :raise CallbackNotAllowed: the callback is not in ``allowed_callbacks``.
-    :raise ReferrerNotAllowed: the page's origin is not in ``allowed_referrers``.
+def plan_for(app: Flask, layers: Layers) -> JsonpPlan:
+    """Return the plan of the view with ``layers`` on ``app``, resolving its
+    options on first use.
 
     .. versionadded:: 0.1
     """
-    options = options_for(current_app, overrides)
-    callback = _callback_from_query(options)
-    if callback is None:
-        return JsonpRequest(None, options)
-    if request.method not in JSONP_METHODS:
-        raise JsonpMethodNotAllowed()
-    if not is_valid_callback(callback, options.max_callback_length):
-        raise InvalidCallback()
-    if (
-        options.allowed_callbacks is not None
-        and callback not in options.allowed_callbacks
-    ):
-        raise CallbackNotAllowed()
-    if not _referrer_allowed(options):
-        raise ReferrerNotAllowed()
-    return JsonpRequest(callback, options)
+    state = state_for(app)
+    plan = state.plans.get(layers)
+    if plan is None:
+        options = resolve(app.config, state.defaults, layers.overrides)
+        plan = state.plans[layers] = JsonpPlan(options)
+    return plan
+
+
+def _dumps(app: Flask, obj: Any) -> bytes:
+    """Serialize ``obj`` as :func:`flask.jsonify` would, to UTF-8 bytes.
+
+    A provider whose ``response()`` is Flask's own is asked for ``dumps()``
+    with the arguments that ``response()`` would pass, which saves building a
+    response only to read its body; any other provider is asked for its
+    response.
+    """
+    provider = app.json
+    response_method = type(provider).response
+    if response_method is DefaultJSONProvider.response:
+        provider = cast(DefaultJSONProvider, provider)
+        if (provider.compact is None and app.debug) or provider.compact is False:
+            return provider.dumps(obj, indent=2).encode()
+        return provider.dumps(obj, separators=(",", ":")).encode()
+    if response_method is JSONProvider.response:
+        return provider.dumps(obj).encode()
+    return cast(Response, provider.response(obj)).get_data()
 
 
 def _error_data(response: Response, error: HTTPException | None) -> Any:
@@ -134,19 +223,18 @@ def _error_data(response: Response, error: HTTPException | None) -> Any:
     return {"name": HTTP_STATUS_CODES.get(response.status_code, "Unknown Error")}
 
 
-def _warn_credentialed(options: JsonpOptions) -> None:
-    if options.allowed_referrers is not None:
-        return
+def _warn_credentialed(app: Flask, plan: JsonpPlan, environ: Mapping[str, Any]) -> None:
     # The environ, not request.cookies: parsing cookies on every answer is costly.
-    environ = request.environ
-    if "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ:
+    if plan.options.allowed_referrers or (
+        "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ
+    ):
         return
-    endpoint = request.endpoint or request.path
-    warned = state_for(current_app).warned_endpoints
-    if endpoint in warned:
+    endpoint = request.endpoint
+    warned = state_for(app).warned_endpoints
+    if endpoint in warned or len(warned) >= MAX_WARNED_ENDPOINTS:
         return
     warned.add(endpoint)
-    current_app.logger.warning(
+    logger.warning(
         "JSONP endpoint %r answered a request that carries cookies or an"
         " Authorization header, without a referrer allowlist: any web page can"
         " read this answer with the visitor's credentials. Set allowed_referrers"
@@ -155,56 +243,215 @@ def _warn_credentialed(options: JsonpOptions) -> None:
     )
 
 
-def finish(
+def _set_answer_headers(response: Response, plan: JsonpPlan) -> None:
+    """Give a response built from the view's own headers those of a JSONP
+    answer; the allowlist's ``private`` replaces a ``public`` of the view's.
+    """
+    response.content_type = JAVASCRIPT_CONTENT_TYPE
+    add_nosniff(response)
+    response.headers[CORP_HEADER[0]] = CORP_HEADER[1]
+    if plan.options.allowed_referrers:
+        response.vary.update(REFERRER_HEADERS)
+        response.cache_control.public = False
+        response.cache_control.private = True
+
+
+def wrap_response(
+    app: Flask,
+    plan: JsonpPlan,
+    callback: str,
     response: Response,
-    jsonp_request: JsonpRequest,
     error: HTTPException | None = None,
 ) -> Response:
-    """Turn a JSON response into a JSONP response, in place, when the request
-    asked for one.
+    """Turn a JSON response into the JSONP answer for ``callback``, in place.
 
-    Without a callback, and for responses that are not JSON (HTML, files,
-    redirects, streams), the response is left as it is, with
-    ``X-Content-Type-Options: nosniff`` added. Error responses (status >= 400)
-    are wrapped only with the envelope, which answers 200 and reports the status
-    to the callback.
+    Responses that are not JSON (HTML, files, redirects, streams) are left as
+    they are, with ``X-Content-Type-Options: nosniff`` added. Error responses
+    (status >= 400) are wrapped only with the envelope, which answers 200 and
+    reports the status to the callback.
 
     :param response: the view's response, after the app's error handlers.
-    :param jsonp_request: what :func:`prepare` returned for this request.
     :param error: the HTTP error the response answers, if known.
 
     .. versionadded:: 0.1
     """
     add_nosniff(response)
-    callback, options = jsonp_request.callback, jsonp_request.options
-    if callback is None:
-        return response
     status = response.status_code
-    if options.envelope and status >= 400:
-        json_body = current_app.json.dumps(_error_data(response, error)).encode()
+    envelope = plan.options.envelope
+    if envelope and status >= 400:
+        json_body = _dumps(app, _error_data(response, error))
     elif (
         response.is_json
         and not (response.is_streamed or response.direct_passthrough)
-        and (options.envelope or status < 400)
+        and (envelope or status < 400)
     ):
         json_body = response.get_data() or b"null"
     else:
         return response
-    _warn_credentialed(options)
-    body = jsonp_body(
-        callback, json_body, envelope_status=status if options.envelope else None
-    )
-    if options.envelope:
+    _warn_credentialed(app, plan, request.environ)
+    body = jsonp_body(callback, json_body, status if envelope else None)
+    if envelope:
         response.status_code = 200
     response.response = body.chunks
     response.content_length = body.length
-    response.content_type = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
-    # Let pages that require CORP (Cross-Origin-Embedder-Policy) load the script.
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    if options.allowed_referrers is not None:
-        # The answer depends on the page that asked: keep shared caches from
-        # serving it to another page.
-        response.vary.update(REFERRER_HEADERS)
-        response.cache_control.public = False
-        response.cache_control.private = True
+    _set_answer_headers(response, plan)
     return response
+
+
+def _json_answer(
+    app: Flask, plan: JsonpPlan, callback: str, rv: Any, environ: Mapping[str, Any]
+) -> Response | None:
+    """Build the answer to a dict or list return value (alone or in a tuple
+    with an int status below 400) in one step; ``None`` for anything else.
+    """
+    status: Any = None
+    headers: Any = None
+    body = rv
+    if type(rv) is tuple:
+        # The shapes Flask accepts: (body, status, headers), (body, headers)
+        # and (body, status).
+        if len(rv) == 3:
+            body, status, headers = rv
+        elif len(rv) == 2:
+            body, second = rv
+            if isinstance(second, (Headers, dict, tuple, list)):
+                headers = second
+            else:
+                status = second
+    if not isinstance(body, (dict, list)) or not (
+        status is None or (type(status) is int and status < 400)
+    ):
+        return None
+    _warn_credentialed(app, plan, environ)
+    envelope_status = (status or 200) if plan.options.envelope else None
+    built = jsonp_body(callback, _dumps(app, body), envelope_status)
+    chunks = built.chunks
+    data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
+    if headers is None:
+        response = app.response_class(
+            data,
+            status=200 if envelope_status else status,
+            content_type=JAVASCRIPT_CONTENT_TYPE,
+        )
+        # Headers.add, one by one, costs a third of passing them to the
+        # constructor, which goes through Headers.extend.
+        add_header = response.headers.add
+        for name, value in plan.answer_headers:
+            add_header(name, value)
+    else:
+        response = app.response_class(
+            data, status=200 if envelope_status else status, headers=headers
+        )
+        _set_answer_headers(response, plan)
+    if data is chunks:
+        response.content_length = built.length
+    return response
+
+
+def _plain_answer(app: Flask, rv: Any) -> Response:
+    if type(rv) is dict or type(rv) is list:
+        # What Flask's make_response does for these, without its type checks.
+        response = cast(Response, app.json.response(rv))
+        # A new response: add, which is cheaper than set.
+        response.headers.add("X-Content-Type-Options", NOSNIFF)
+        return response
+    response = app.make_response(rv)
+    add_nosniff(response)
+    return response
+
+
+def _enveloped_error(
+    app: Flask, plan: JsonpPlan, callback: str, error: HTTPException
+) -> Response:
+    response = app.make_response(app.handle_http_exception(error))
+    return wrap_response(app, plan, callback, response, error)
+
+
+def _nosniff_on_error() -> None:
+    # The error answer is made by Flask after the view has given up; whatever
+    # handler makes it, it carries nosniff, as every answer of a JSONP view.
+    after_this_request(_add_nosniff_hook)
+
+
+def _add_nosniff_hook(response: Response) -> Response:
+    add_nosniff(response)
+    return response
+
+
+def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P, R]:
+    """Return ``view`` answering JSONP with ``overrides`` as its outermost
+    layer.
+
+    A view that is already wrapped is not wrapped again: the new layer is added
+    to its layers, and the strictest policy of all of them applies. Sync and
+    ``async`` views are both run through :meth:`flask.Flask.ensure_sync`, as
+    Flask runs views.
+
+    .. versionadded:: 0.1
+    """
+    inner: Callable[..., Any] = getattr(view, _VIEW_ATTR, view)
+    layers = Layers((overrides, *getattr(view, _LAYERS_ATTR, Layers(())).overrides))
+    # Decided once: a sync view is called directly, which is what ensure_sync
+    # would return for it.
+    sync_view = None if inspect.iscoroutinefunction(inner) else inner
+
+    @wraps(inner)
+    def jsonp_view(*args: Any, **kwargs: Any) -> Response:
+        # A proxy's attribute costs four times _get_current_object().
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        try:
+            plan = app.extensions[EXTENSION_KEY].plans[layers]
+        except KeyError:
+            plan = plan_for(app, layers)
+        environ[WRAPPED_ENVIRON_KEY] = True
+        callback = plan.find_callback(environ)
+        if callback is not None:
+            plan.check(callback, environ)
+        try:
+            if sync_view is not None:
+                rv = sync_view(*args, **kwargs)
+            else:
+                rv = app.ensure_sync(inner)(*args, **kwargs)
+            if callback is None:
+                return _plain_answer(app, rv)
+            answer = _json_answer(app, plan, callback, rv, environ)
+            if answer is not None:
+                return answer
+            return wrap_response(app, plan, callback, app.make_response(rv))
+        except HTTPException as error:
+            if callback is not None and plan.options.envelope:
+                return _enveloped_error(app, plan, callback, error)
+            _nosniff_on_error()
+            raise
+        except Exception:
+            # Never enveloped, never a script: Flask answers it (with the app's
+            # handlers, or a plain 500).
+            _nosniff_on_error()
+            raise
+
+    setattr(jsonp_view, _VIEW_ATTR, inner)
+    setattr(jsonp_view, _LAYERS_ATTR, layers)
+    return cast(Callable[P, R], jsonp_view)
+
+
+def jsonp_from_response(response: Response) -> Response:
+    """Answer ``response`` as JSONP if the current request asks for it, with
+    the app's options: the mechanism behind :func:`~flask_jsonp.jsonpify`.
+
+    Inside a wrapped view (or an error handler it leads to) the response is
+    returned as it is, and the view wraps it with all its layers.
+
+    .. versionadded:: 0.1
+    """
+    environ = request.environ
+    if WRAPPED_ENVIRON_KEY in environ:
+        return response
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    plan = plan_for(app, APP_LAYERS)
+    callback = plan.find_callback(environ)
+    if callback is None:
+        add_nosniff(response)
+        return response
+    plan.check(callback, environ)
+    return wrap_response(app, plan, callback, response)

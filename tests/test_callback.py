@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from flask_jsonp._browser_globals import BROWSER_GLOBALS
 from flask_jsonp._browser_globals import BROWSERS
@@ -465,3 +468,60 @@ def test_allowlist_of_something_else_than_names_is_a_type_error(
         parse_callback_allowlist(entries)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         is_valid_callback("onData", allowed=entries)  # type: ignore[arg-type]
+
+
+# -- Properties -------------------------------------------------------------------
+
+#: Text near the callback grammar: identifier characters, dots, brackets, digits,
+#: and the names the policy cares about.
+NEAR_NAMES = st.lists(
+    st.one_of(
+        st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$]{0,6}", fullmatch=True),
+        st.sampled_from(
+            [*sorted(SINK_SEGMENTS)[:40], "window", "opener", "jQuery", "$", "new"]
+        ),
+        st.sampled_from([".", "[0]", "[", "]", "*", " ", "(", "1"]),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(callback=st.one_of(NEAR_NAMES, st.text(max_size=20)))
+def test_safe_policy_only_narrows_the_grammar(callback: str) -> None:
+    safe = callback_refusal(callback, "safe")
+    identifier = callback_refusal(callback, "identifier")
+    assert identifier is None or safe == identifier
+    for reason in (safe, identifier):
+        assert reason is None or reason in REFUSAL_REASONS
+    assert (identifier is None) == (callback_path(callback) is not None)
+    if safe is None:
+        segments = callback.split("[")[0].split(".")
+        assert segments[0] not in BROWSER_GLOBALS
+        assert SINK_SEGMENTS.isdisjoint(segments)
+
+
+#: Allowlist prefixes: a name, or a name and a dot, with its * to come.
+PREFIXES = st.from_regex(
+    r"[A-Za-z_$][A-Za-z0-9_$]{0,5}(\.[A-Za-z_$]{1,3})?\.?", fullmatch=True
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(prefix=PREFIXES, tail=st.text(alphabet="ab1_$.[]0 *", max_size=5))
+def test_a_prefix_stands_for_the_rest_of_the_last_segment(
+    prefix: str, tail: str
+) -> None:
+    try:
+        allowlist = parse_callback_allowlist([prefix + "*"])
+    except ValueError:
+        # Only a prefix that cannot start a valid name is refused.
+        assert callback_path(prefix + "x") is None
+        return
+    expected = (
+        tail != ""
+        and all(char.isalnum() or char in "_$" for char in tail)
+        and callback_path(prefix + tail) is not None
+    )
+    assert allowlist.allows(prefix + tail) is expected

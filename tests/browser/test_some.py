@@ -283,3 +283,47 @@ def test_committed_globals_cover_this_chromium(
         if name not in BROWSER_GLOBALS and callback_refusal(name, "identifier") is None
     )
     assert missing == []
+
+
+# -- The referrer allowlist with an internationalised host -------------------------
+
+
+def _load_script(page: Page, src: str) -> str:
+    return str(
+        page.evaluate(
+            """(src) => new Promise((done) => {
+                const script = document.createElement("script");
+                script.src = src;
+                script.onload = () => done("load");
+                script.onerror = () => done("error");
+                document.head.append(script);
+            })""",
+            src,
+        )
+    )
+
+
+def test_unicode_referrer_entry_matches_what_chromium_sends(
+    page: Page, serve_app: Callable[[Flask], LiveServer]
+) -> None:
+    # Chromium resolves *.localhost to loopback itself, so a page can live on an
+    # internationalised host here; its Referer carries the xn-- form.
+    app = create_some_app()
+    server = serve_app(app)
+    sent: list[str | None] = []
+
+    @app.get("/api/private")
+    @jsonp(allowed_referrers=[f"http://bücher.localhost:{server.port}"])
+    def private() -> Any:
+        sent.append(request.referrer)
+        return {"balance": 42}
+
+    api = server.api_url("/api/private?callback=got")
+    page.goto(f"http://bücher.localhost:{server.port}/blank")
+    page.evaluate("() => { window.got = (data) => (window.balance = data.balance); }")
+    assert _load_script(page, api) == "load"
+    assert page.evaluate("window.balance") == 42
+    assert sent == [f"http://xn--bcher-kva.localhost:{server.port}/"]
+    # A look-alike without the umlaut is another host, refused.
+    page.goto(f"http://bucher.localhost:{server.port}/blank")
+    assert _load_script(page, api) == "error"

@@ -112,9 +112,10 @@ class EngineGlobals:
     names: frozenset[str]
 
 
-def _blank_app(
+def blank_app(
     environ: WSGIEnvironment, start_response: StartResponse
 ) -> Iterable[bytes]:
+    """The empty page, plain on ``/``, cross-origin isolated on ``/isolated``."""
     headers = [("Content-Type", "text/html; charset=utf-8")]
     if environ.get("PATH_INFO") == "/isolated":
         headers += ISOLATION_HEADERS
@@ -232,7 +233,7 @@ def render(engines: list[EngineGlobals]) -> str:
 def main() -> int:
     from tests.browser.live_server import LiveServer
 
-    with LiveServer(_blank_app) as server:
+    with LiveServer(blank_app) as server:
         urls = [server.page_url("/"), server.page_url("/isolated")]
         engines = [chromium_globals(urls), firefox_globals(urls)]
     OUTPUT.write_text(render(engines), encoding="utf-8")

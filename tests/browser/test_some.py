@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from typing import TYPE_CHECKING
@@ -32,8 +33,15 @@ from flask_jsonp.callback import callback_refusal
 from flask_jsonp.response import CALL_SUFFIX
 from flask_jsonp.response import guarded_call_prefix
 from tests.browser.live_server import LiveServer
+from tests.browser.vendor import install_npm_packages
+from tests.generate_browser_globals import blank_app
+from tests.generate_browser_globals import firefox_globals
+from tests.generate_browser_globals import FIREFOX_PATH
 from tests.generate_browser_globals import ISOLATION_HEADERS
+from tests.generate_browser_globals import PUPPETEER_PACKAGES
 from tests.generate_browser_globals import WALK_SCRIPT
+from tests.tools import missing_tool
+from tests.tools import require_executable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -327,3 +335,18 @@ def test_unicode_referrer_entry_matches_what_chromium_sends(
     # A look-alike without the umlaut is another host, refused.
     page.goto(f"http://bucher.localhost:{server.port}/blank")
     assert _load_script(page, api) == "error"
+
+
+def test_committed_globals_cover_this_firefox(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Firefox through puppeteer-core (WebDriver BiDi), as the generator reads it.
+    if not os.access(FIREFOX_PATH, os.X_OK):
+        missing_tool(
+            f"Firefox not found at {FIREFOX_PATH} (apt-get install firefox-esr)"
+        )
+    require_executable("node")
+    monkeypatch.setenv("PUPPETEER_SKIP_DOWNLOAD", "1")
+    install_npm_packages(PUPPETEER_PACKAGES)
+    with LiveServer(blank_app) as server:
+        engine = firefox_globals([server.page_url("/"), server.page_url("/isolated")])
+    assert len(engine.names) > 800
+    assert sorted(engine.names - BROWSER_GLOBALS) == []

@@ -96,9 +96,9 @@ SINK_SEGMENTS = frozenset(
         "html", "append", "prepend", "after", "before", "replaceWith",
         "replaceAll", "wrap", "wrapAll", "wrapInner", "appendTo", "prependTo",
         "insertAfter", "insertBefore", "parseHTML", "fn", "element",
-        # Navigation (a javascript: URL runs in the page) and messages.
+        # Navigation (a javascript: URL runs in the page), messages, requests.
         "location", "assign", "replace", "reload", "navigate", "navigation",
-        "showModalDialog", "postMessage",
+        "history", "showModalDialog", "postMessage", "navigator", "sendBeacon",
         # Acting for the user.
         "click", "submit", "requestSubmit",
         # Other windows and frames.
@@ -115,6 +115,14 @@ SINK_SEGMENTS = frozenset(
         "applets",
     }
 )  # fmt: skip
+
+#: The browser's event handler slots (``onload``, ``onmessage``, ``onclick``...),
+#: refused at any position: calling one hands the page's handler a forged event,
+#: such as a message with any ``origin`` the attacker writes. All lower case, so
+#: ``onData``, ``onLoad`` and ``onBack`` are not among them.
+EVENT_HANDLER_SLOTS = frozenset(
+    name for name in BROWSER_GLOBALS if name.startswith("on") and name.islower()
+)
 
 #: The reasons :func:`callback_refusal` gives, one per rule. None quotes the
 #: callback, so a refusal never reflects what the client sent.
@@ -133,7 +141,7 @@ LIBRARY_GLOBAL = (
 )
 SINK = (
     "The callback names a method or property that runs code, writes markup,"
-    " navigates, acts for the user or walks the document."
+    " navigates, fires an event handler, acts for the user or walks the document."
 )
 REFUSAL_REASONS = (NOT_A_NAME, RESERVED_WORD, BROWSER_GLOBAL, LIBRARY_GLOBAL, SINK)
 
@@ -173,7 +181,8 @@ def callback_refusal(
       read from Chromium and Firefox: ``window``, ``opener``, ``document``,
       ``location``, ``setTimeout``, ``eval``, ``alert``, the ``on*`` event
       handler slots...) or one of :data:`LIBRARY_GLOBALS`;
-    - any segment of which is one of :data:`SINK_SEGMENTS`.
+    - any segment of which is one of :data:`SINK_SEGMENTS` or
+      :data:`EVENT_HANDLER_SLOTS`.
 
     What is left are names under the page's own globals: the ones client
     libraries and page authors define (``jQuery3710…_1700000000000``,
@@ -204,6 +213,8 @@ def callback_refusal(
     if segments[0] in LIBRARY_GLOBALS:
         return LIBRARY_GLOBAL
     if not SINK_SEGMENTS.isdisjoint(segments):
+        return SINK
+    if not EVENT_HANDLER_SLOTS.isdisjoint(segments):
         return SINK
     return None
 

@@ -171,6 +171,10 @@ SOME_CALLBACKS = [
     ("f.location.assign", SINK),
     ("f.document.write", SINK),
     ("f.opener.x", SINK),
+    ("f.onmessage", SINK),
+    ("deleteButton.onclick", SINK),
+    ("f.history.back", SINK),
+    ("f.navigator.sendBeacon", SINK),
     ("range.createContextualFragment", SINK),
     ("parser.parseFromString", SINK),
     ("el.innerHTML", SINK),
@@ -343,6 +347,13 @@ def test_browser_globals_come_from_both_engines() -> None:
     assert len(BROWSER_GLOBALS) > 1000
     # Only names a callback segment can be are kept.
     assert all(CALLBACK_PATTERN.fullmatch(name) for name in BROWSER_GLOBALS)
+
+
+def test_event_handler_slots_are_refused_anywhere_camel_case_names_are_not() -> None:
+    assert callback_refusal("app.handlers.onmessage") == SINK
+    assert callback_refusal("app.handlers.onerror") == SINK
+    assert callback_refusal("app.handlers.onMessage") is None
+    assert callback_refusal("app.handlers.onData") is None
 
 
 def test_every_event_handler_slot_is_lower_case() -> None:

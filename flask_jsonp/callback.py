@@ -194,7 +194,7 @@ def callback_refusal(
         :data:`REFUSAL_REASONS`, which never contains the callback.
     :raise ValueError: for an unknown policy.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     if policy not in CALLBACK_POLICIES:
         raise ValueError(
@@ -226,7 +226,7 @@ class CallbackAllowlist:
 
     Build it with :func:`parse_callback_allowlist`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
 
     #: Names accepted as they are.
@@ -270,7 +270,7 @@ def parse_callback_allowlist(
         strings.
     :raise ValueError: for an entry that is not a valid name or prefix.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     if isinstance(entries, (str, bytes)):
         raise TypeError("allowed_callbacks must be a list of names, not a string")
@@ -318,9 +318,6 @@ def is_valid_callback(
     :param policy: one of :data:`CALLBACK_POLICIES`, see :func:`callback_refusal`.
 
     .. versionadded:: 0.1
-    .. versionchanged:: 0.2
-        The ``policy`` parameter, ``"safe"`` by default; ``allowed`` takes
-        prefixes.
     """
     if len(callback) > max_length or callback_refusal(callback, policy) is not None:
         return False

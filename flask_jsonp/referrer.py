@@ -143,8 +143,6 @@ def parse_origin(url: str) -> Origin | None:
     :param url: typically the value of the ``Referer`` header.
 
     .. versionadded:: 0.1
-    .. versionchanged:: 0.2
-        Trailing dots are dropped and non-ASCII hosts refused.
     """
     return _parse_origin(url, unicode_host=False)
 
@@ -161,8 +159,6 @@ def parse_origin_pattern(entry: str) -> OriginPattern:
     :raise ValueError: if the entry is not a bare ``http(s)`` origin.
 
     .. versionadded:: 0.1
-    .. versionchanged:: 0.2
-        Unicode hosts are converted with IDNA; trailing dots are dropped.
     """
     error = ValueError(
         f"allowed referrer {entry!r} must be an origin such as"

@@ -148,11 +148,12 @@ class JsonpPlan:
         if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
             raise JsonpMethodNotAllowed()
         options = self.options
-        if (
-            len(callback) > options.max_callback_length
-            or _refusal(callback, options.callback_policy) is not None
-        ):
+        if len(callback) > options.max_callback_length:
+            # Before the cache, so that long strings never enter it.
             raise InvalidCallback()
+        reason = _refusal(callback, options.callback_policy)
+        if reason is not None:
+            raise InvalidCallback(reason)
         if options.allowed_callbacks and not all(
             allowlist.allows(callback) for allowlist in options.allowed_callbacks
         ):

@@ -267,12 +267,14 @@ def test_callback_params_accepts_one_string(
 
 def test_allowed_callbacks(app: Flask, client: FlaskClient, node: NodeRunner) -> None:
     @app.get("/fixed")
-    @jsonp(allowed_callbacks=["onData"])
+    @jsonp(allowed_callbacks=["onData", "jQuery*"])
     def fixed() -> Any:
         return {"secret-ish": 1}
 
     assert run_jsonp(node, client.get("/fixed?callback=onData"), "onData")
-    response = client.get("/fixed?callback=alert")
+    generated = "jQuery3710123456789_1700000000000"
+    assert run_jsonp(node, client.get(f"/fixed?callback={generated}"), generated)
+    response = client.get("/fixed?callback=onDataX")
     assert_refused(response, 403, "callback_not_allowed")
     assert b"secret-ish" not in response.data
 

@@ -279,25 +279,32 @@ def test_rosetta_flash_style_callback_cannot_choose_the_first_bytes(
     assert_refused(client.get(f"/data?callback={long}"), 400, "invalid_callback")
 
 
-def test_some_callback_reaches_page_methods_unless_callbacks_are_fixed(
+def test_some_callback_reaches_page_methods_only_under_the_identifier_policy(
     app: Flask, node: NodeRunner
 ) -> None:
-    @app.get("/open")
+    @app.get("/default")
     @jsonp
-    def open_endpoint() -> Any:
+    def default_endpoint() -> Any:
+        return {"n": 1}
+
+    @app.get("/plain")
+    @jsonp(callback_policy="identifier")
+    def plain_endpoint() -> Any:
         return {"n": 1}
 
     @app.get("/fixed")
-    @jsonp(allowed_callbacks=["onData"])
+    @jsonp(callback_policy="identifier", allowed_callbacks=["onData"])
     def fixed_endpoint() -> Any:
         return {"n": 1}
 
     client = app.test_client()
-    # Same Origin Method Execution: a dotted name is a valid callback, and the
-    # answer calls that method of the including page with the page's rights.
+    # Same Origin Method Execution: a dotted name that walks the DOM would make
+    # the answer click a button of the including page with the page's rights.
     method = "document.body.firstElementChild.click"
-    assert run_jsonp(node, client.get(f"/open?callback={method}"), method) == {"n": 1}
-    # With allowed_callbacks, only the names the page's own code uses are answered.
+    assert_refused(client.get(f"/default?callback={method}"), 400, "invalid_callback")
+    # The plain grammar answers it...
+    assert run_jsonp(node, client.get(f"/plain?callback={method}"), method) == {"n": 1}
+    # ...unless allowed_callbacks pins the names the page's own code uses.
     assert_refused(client.get(f"/fixed?callback={method}"), 403, "callback_not_allowed")
     assert run_jsonp(node, client.get("/fixed?callback=onData"), "onData") == {"n": 1}
 

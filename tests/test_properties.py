@@ -24,7 +24,10 @@ from hypothesis import strategies as st
 from flask_jsonp import CallbackNotAllowed
 from flask_jsonp import InvalidCallback
 from flask_jsonp import jsonp
+from flask_jsonp._browser_globals import BROWSER_GLOBALS
 from flask_jsonp.callback import DEFAULT_MAX_CALLBACK_LENGTH
+from flask_jsonp.callback import REFUSAL_REASONS
+from flask_jsonp.callback import SINK_SEGMENTS
 from tests.helpers import assert_jsonp_headers
 from tests.node import NodeRunner
 from tests.tools import in_ci
@@ -55,14 +58,24 @@ IDENTIFIER_PATH = re.compile(
     r"[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*(\[(0|[1-9][0-9]*)\])?"
 )
 
-#: The body of each refusal, which must not depend on the callback sent.
+#: The bodies a refusal may have: one per status and reason, none of which can
+#: depend on the callback sent (the reasons are fixed texts).
 REFUSAL_BODIES = {
-    400: {"error": InvalidCallback.error, "message": InvalidCallback.description},
-    403: {
-        "error": CallbackNotAllowed.error,
-        "message": CallbackNotAllowed.description,
-    },
+    400: [
+        {"error": InvalidCallback.error, "message": message}
+        for message in (InvalidCallback.description, *REFUSAL_REASONS)
+    ],
+    403: [
+        {
+            "error": CallbackNotAllowed.error,
+            "message": CallbackNotAllowed.description,
+        }
+    ],
 }
+
+#: First segments of the library namespaces the default policy refuses. Written
+#: out, like :data:`IDENTIFIER_PATH`, so that changing them is deliberate.
+LIBRARY_NAMESPACES = {"$", "jQuery", "Zepto", "require", "requirejs"}
 
 
 def _make_callback_app() -> Flask:
@@ -119,9 +132,17 @@ def value_client() -> FlaskClient:
 
 # -- Callbacks ----------------------------------------------------------------
 
-#: Segments no ECMAScript reserved word can be: reserved words are lower case and
-#: contain no ``$``. Names built only from these must always be accepted.
-SURELY_VALID_SEGMENT = st.from_regex(r"[A-Z$][A-Za-z0-9_$]{0,8}", fullmatch=True)
+_REFUSED_UPPER_CASE = BROWSER_GLOBALS | {"$", "Function"}
+
+#: Segments no ECMAScript reserved word can be (reserved words are lower case and
+#: contain no ``$``), no global of the browser (the data read from Chromium and
+#: Firefox) and none of the upper case or ``$`` names the default policy refuses.
+#: Names built only from these must always be accepted.
+SURELY_VALID_SEGMENT = st.from_regex(
+    r"[A-Z$][A-Za-z0-9_$]{0,8}", fullmatch=True
+).filter(
+    lambda segment: segment not in BROWSER_GLOBALS and segment not in {"$", "Function"}
+)
 ANY_PLAIN_SEGMENT = st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$]{0,8}", fullmatch=True)
 
 #: Reserved words, prototype machinery and globals with behaviour of their own.
@@ -131,6 +152,10 @@ SPECIAL_SEGMENTS = [
     *("constructor", "prototype", "__proto__", "eval", "arguments", "undefined"),
     *("NaN", "Infinity", "globalThis", "window", "document", "toString"),
     *("valueOf", "hasOwnProperty", "Function", "Object", "setTimeout", "opener"),
+    # What the default policy refuses besides the grammar: globals of the
+    # browser, library namespaces, and segments that act on the page.
+    *("location", "onload", "onmessage", "Request", "alert", "$", "jQuery"),
+    *("click", "submit", "write", "firstChild", "parentNode", "html", "fn"),
     *FIXED_CALLBACKS,
     "onDat",
     "ondata",
@@ -219,9 +244,10 @@ def _assert_refused_without_echo(response: Any, callback: str) -> None:
     assert response.mimetype == "application/json"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert not response.data.startswith(b"/**/")
-    # The body is the same whatever the callback was: nothing is reflected.
-    assert response.json == REFUSAL_BODIES[response.status_code]
-    canonical_text = json.dumps(REFUSAL_BODIES[response.status_code])
+    # The body is one of a few fixed texts, whatever the callback was: nothing
+    # is reflected.
+    assert response.json in REFUSAL_BODIES[response.status_code]
+    canonical_text = json.dumps(response.json)
     if len(callback) > 2 and callback not in canonical_text:
         assert callback.encode() not in response.data
         assert json.dumps(callback)[1:-1].encode() not in response.data
@@ -245,9 +271,14 @@ def test_any_callback_is_refused_or_called_exactly_once(
     if response.status_code != 200:
         _assert_refused_without_echo(response, callback)
         return
-    # Accepted: an ASCII identifier path, no longer than the limit...
+    # Accepted: an ASCII identifier path, no longer than the limit, under one of
+    # the page's own globals and clear of anything that acts on the page...
     assert IDENTIFIER_PATH.fullmatch(callback), callback
     assert len(callback) <= DEFAULT_MAX_CALLBACK_LENGTH
+    segments = callback.split("[")[0].split(".")
+    assert segments[0] not in BROWSER_GLOBALS, callback
+    assert segments[0] not in LIBRARY_NAMESPACES, callback
+    assert SINK_SEGMENTS.isdisjoint(segments), callback
     if fixed:
         assert callback in FIXED_CALLBACKS
     assert_jsonp_headers(response)
@@ -257,13 +288,11 @@ def test_any_callback_is_refused_or_called_exactly_once(
     result = node_runner.run(response.data, callback)
     assert result.error is None, (callback, result.error)
     assert result.new_globals == []
-    if result.callback_defined is False:
-        # ``undefined`` (or a path through it) is a read-only global no page
-        # can turn into a function: the answer is a silent no-op.
-        assert result.calls == [], callback
-    else:
-        assert result.callback_defined is True
-        assert result.calls == [[DATA]], callback
+    # Read-only globals no page can turn into a function (``undefined``,
+    # ``NaN``) are globals of the browser, refused: every accepted name can be
+    # defined by the page, and is called.
+    assert result.callback_defined is True, callback
+    assert result.calls == [[DATA]], callback
 
 
 # -- JSON values --------------------------------------------------------------
@@ -337,7 +366,7 @@ def assert_same_json(expected: Any, actual: Any, where: str = "value") -> None:
     sort_keys=st.booleans(),
     compact=st.booleans(),
     envelope=st.booleans(),
-    callback=st.sampled_from(["cb", "a.b.c", "cbs[7]", "$"]),
+    callback=st.sampled_from(["cb", "a.b.c", "cbs[7]", "$cb"]),
 )
 def test_any_json_value_arrives_unchanged(
     value_client: FlaskClient,

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from flask_jsonp import jsonp
 from flask_jsonp.referrer import Origin
+from flask_jsonp.referrer import origin_allowed
 from flask_jsonp.referrer import parse_origin
 from flask_jsonp.referrer import parse_origin_pattern
 from tests.helpers import assert_refused
@@ -133,3 +134,115 @@ def test_allowlist_refusal_varies_on_referer(client: FlaskClient) -> None:
     response = client.get("/private?callback=cb", headers={"Referer": "https://x.y/"})
     assert response.status_code == 403
     assert response.headers["Vary"] == "Referer, Sec-Fetch-Site"
+
+
+# -- Internationalised hosts ------------------------------------------------------
+# Browsers send hosts in their ASCII form (the WHATWG URL parser's domain to
+# ASCII): a page at https://bücher.example sends Referer: https://xn--bcher-kva.example/.
+
+BUCHER = "xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "https://bücher.example",
+        "https://BÜCHER.example",
+        "https://Bücher.Example/",
+        "https://bücher.example.",
+        f"https://{BUCHER}",
+        f"https://{BUCHER.upper()}",
+        # Fullwidth letters and the ideographic full stop, mapped as browsers do.
+        "https://\uff42ücher\u3002example",
+    ],
+)
+@pytest.mark.parametrize(
+    "referrer",
+    [
+        f"https://{BUCHER}/page",
+        f"https://{BUCHER.upper()}/",
+        f"https://{BUCHER}./",
+        f"https://{BUCHER}:443/",
+    ],
+)
+def test_unicode_and_punycode_entries_match_what_browsers_send(
+    entry: str, referrer: str
+) -> None:
+    pattern = parse_origin_pattern(entry)
+    origin = parse_origin(referrer)
+    assert origin == Origin("https", BUCHER, 443)
+    assert origin_allowed(origin, (pattern,))
+
+
+@pytest.mark.parametrize("entry", ["https://*.bücher.example", f"https://*.{BUCHER}"])
+def test_subdomain_entries_with_unicode_hosts(entry: str) -> None:
+    patterns = (parse_origin_pattern(entry),)
+    for referrer in (f"https://shop.{BUCHER}/", f"https://a.b.{BUCHER}./x"):
+        origin = parse_origin(referrer)
+        assert origin is not None and origin_allowed(origin, patterns), referrer
+    for referrer in (
+        f"https://{BUCHER}/",
+        f"https://evil-{BUCHER}/",
+        f"https://{BUCHER}.evil.example/",
+        "https://shop.bucher.example/",
+    ):
+        origin = parse_origin(referrer)
+        assert origin is not None and not origin_allowed(origin, patterns), referrer
+
+
+def test_trailing_dots_are_the_same_host() -> None:
+    patterns = (parse_origin_pattern("https://good.example."),)
+    for referrer in ("https://good.example/", "https://good.example./"):
+        origin = parse_origin(referrer)
+        assert origin is not None and origin_allowed(origin, patterns)
+    assert parse_origin("https://good.example../") is None
+    assert parse_origin("https://.good.example/") is None
+
+
+def test_a_unicode_referrer_host_is_not_from_a_browser(
+    client: FlaskClient, app: Flask
+) -> None:
+    assert parse_origin("https://bücher.example/") is None
+
+    @app.get("/intl")
+    @jsonp(allowed_referrers=["https://bücher.example"])
+    def intl() -> Any:
+        return {"n": 1}
+
+    allowed = client.get("/intl?callback=cb", headers={"Referer": f"https://{BUCHER}/"})
+    assert allowed.status_code == 200
+    refused = client.get(
+        "/intl?callback=cb", headers={"Referer": "https://bücher.example/"}
+    )
+    assert_refused(refused, 403, "referrer_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # IDNA 2003 would make these fass.example and so on, other domains than
+        # the xn--fa-hia.example browsers go to: refused, with the way out.
+        ("https://faß.example", "xn--"),
+        ("https://FAẞ.example", "xn--"),
+        ("https://ς.example", "xn--"),
+        ("https://a\u200db.example", "xn--"),
+        ("https://a\u200cb.example", "xn--"),
+        # NFKC makes U+2488 "1.": another host than the one written.
+        ("https://\u2488example.com", "not a valid host"),
+        ("https://bücher..example", "xn--"),
+        ("https://a..example", "empty label"),
+    ],
+)
+def test_entries_idna_2003_cannot_convert_like_browsers_are_refused(
+    entry: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_origin_pattern(entry)
+
+
+def test_deviation_hosts_work_in_their_punycode_form() -> None:
+    patterns = (parse_origin_pattern("https://xn--fa-hia.example"),)
+    sharp_s = parse_origin("https://xn--fa-hia.example/")
+    fass = parse_origin("https://fass.example/")
+    assert sharp_s is not None and origin_allowed(sharp_s, patterns)
+    assert fass is not None and not origin_allowed(fass, patterns)

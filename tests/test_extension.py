@@ -245,13 +245,14 @@ def test_credentialed_request_without_allowlist_is_logged_once_per_view(
 
     client = app.test_client()
     client.set_cookie("session", "s3cret")
-    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+    with caplog.at_level(logging.WARNING, logger="flask_jsonp"):
         for _ in range(3):
             client.get("/a?callback=cb")
             client.get("/b?callback=cb", headers={"Referer": "https://app.example/"})
         client.get("/a")  # plain JSON is protected by the same-origin policy
     warnings = [r for r in caplog.records if "cookies or an Authorization" in r.message]
     assert len(warnings) == 1
+    assert warnings[0].name == "flask_jsonp"
     assert "'a'" in warnings[0].getMessage()
 
 
@@ -263,7 +264,66 @@ def test_authorization_header_also_warns(
     def a() -> Any:
         return [1]
 
-    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+    with caplog.at_level(logging.WARNING, logger="flask_jsonp"):
         app.test_client().get("/a?callback=cb", headers={"Authorization": "Bearer x"})
         app.test_client().get("/a?callback=cb")
     assert len([r for r in caplog.records if "Authorization" in r.message]) == 1
+
+
+def test_credential_warning_from_a_404_handler_is_keyed_on_the_endpoint(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Any:
+        return jsonpify(error="not found")
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="flask_jsonp"):
+        for number in range(50):
+            client.get(f"/missing/{number}?callback=cb", headers={"Authorization": "Bearer x"})
+    warnings = [r for r in caplog.records if "cookies or an Authorization" in r.message]
+    assert len(warnings) == 1
+    assert app.extensions["jsonp"].warned_endpoints == {None}
+
+
+def test_remembered_warnings_are_bounded(
+    app: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_jsonp import wrapping
+
+    monkeypatch.setattr(wrapping, "MAX_WARNED_ENDPOINTS", 3)
+    for number in range(6):
+        app.add_url_rule(f"/v{number}", f"v{number}", jsonp(lambda: [1]))
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="flask_jsonp"):
+        for number in range(6):
+            client.get(f"/v{number}?callback=cb", headers={"Authorization": "Bearer x"})
+    assert len(app.extensions["jsonp"].warned_endpoints) == 3
+    assert len([r for r in caplog.records if r.name == "flask_jsonp"]) == 3
+
+
+def test_options_are_resolved_once_per_app_and_view(app: Flask) -> None:
+    @app.get("/x")
+    @jsonp
+    def x() -> Any:
+        return [1]
+
+    client = app.test_client()
+    assert client.get("/x?callback=abcdef").status_code == 200
+    # Config changes after the view's first request are not seen...
+    app.config["JSONP_MAX_CALLBACK_LENGTH"] = 3
+    assert client.get("/x?callback=abcdef").status_code == 200
+    assert len(app.extensions["jsonp"].plans) == 1
+
+
+def test_invalid_config_fails_the_first_request_of_each_view(app: Flask) -> None:
+    app.config["JSONP_CALLBACK_POLICY"] = "lenient"
+
+    @app.get("/x")
+    @jsonp
+    def x() -> Any:
+        return [1]
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(ValueError, match="callback_policy"):
+        app.test_client().get("/x")

@@ -153,3 +153,52 @@ def test_small_body_drops_jsonifys_trailing_newline() -> None:
     built = jsonp_body("cb", b'{"a":1}\n')
     assert built.chunks == (b'/**/typeof cb === "function" && cb({"a":1});',)
     assert built.length == len(built.chunks[0])
+
+
+@pytest.mark.parametrize("size", [10, 100_000, 2_000_000])
+def test_same_bytes_whatever_the_size(size: int) -> None:
+    # jsonify's trailing newline is dropped from every body, not only small ones.
+    data = {"a": "x" * size, "b": "<&>"}
+    json_body = json.dumps(data, separators=(",", ":")).encode()
+    with_newline = b"".join(jsonp_body("cb", json_body + b"\n").chunks)
+    assert with_newline == b"".join(jsonp_body("cb", json_body).chunks)
+    assert with_newline.endswith(b'"\\u003c\\u0026\\u003e"});')
+
+
+def test_proto_key_with_nan_still_calls_the_callback(node: NodeRunner) -> None:
+    # Flask's default provider writes NaN and Infinity, which JSON.parse refuses.
+    json_body = b'{"__proto__": {"x": NaN}, "y": [Infinity, -Infinity]}'
+    script = b"".join(jsonp_body("cb", json_body).chunks)
+    check = (
+        b"function cb(d) { report(Object.keys(d), Number.isNaN(d.__proto__.x),"
+        b" d.y[0] === Infinity, Object.getPrototypeOf(d) === Object.prototype); }\n"
+    )
+    result = node.run(check + script, "report")
+    assert result.error is None
+    assert result.calls == [[["__proto__", "y"], True, True, True]]
+
+
+@pytest.mark.parametrize(
+    "json_body",
+    [
+        b'{"key": "a\\"__proto__\\": 1"}',
+        b'["__proto__", {"k": "__proto__"}]',
+        b'{"a": ",\\"__proto__\\":"}',
+    ],
+)
+def test_proto_inside_strings_is_left_alone(json_body: bytes) -> None:
+    assert response.own_proto_keys(json_body) is json_body
+
+
+def test_only_real_proto_keys_are_rewritten() -> None:
+    json_body = b'{"__proto__":1,"s":"{\\"__proto__\\":2}", "n": { "__proto__" : 3}}'
+    assert response.own_proto_keys(json_body) == (
+        b'{["__proto__"]:1,"s":"{\\"__proto__\\":2}", "n": { ["__proto__"] : 3}}'
+    )
+
+
+def test_prefix_cache_is_bounded() -> None:
+    for number in range(response.PREFIX_CACHE_SIZE + 10):
+        guarded_call_prefix(f"cb{number}")
+    info = guarded_call_prefix.cache_info()
+    assert info.currsize <= response.PREFIX_CACHE_SIZE

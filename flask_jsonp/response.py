@@ -74,25 +74,26 @@ _LINE_SEPARATOR_LEAD = "\u2028".encode()[:1]
 
 Escapes = tuple[tuple[bytes, bytes], ...]
 
+#: The pairs of :data:`SCRIPT_UNSAFE_JSON_BYTES` for one byte, and for the line
+#: separators.
+_SINGLE_BYTE_ESCAPES = SCRIPT_UNSAFE_JSON_BYTES[:3]
+_SEPARATOR_ESCAPES = SCRIPT_UNSAFE_JSON_BYTES[3:]
+
 
 def _escapes_needed(json_body: bytes) -> Escapes:
     """Return the pairs of :data:`SCRIPT_UNSAFE_JSON_BYTES` that occur in
-    ``json_body``, checking the cheap single bytes first.
+    ``json_body``, searching each byte once (a ``memchr``), and the three-byte
+    line separators only when their lead byte occurs.
     """
-    may_have_separators = _LINE_SEPARATOR_LEAD in json_body
-    if not (
-        may_have_separators
-        or b"<" in json_body
-        or b">" in json_body
-        or b"&" in json_body
-    ):
-        # Most bodies: four memchr and no loop.
+    present = (b"<" in json_body, b">" in json_body, b"&" in json_body)
+    separators = _LINE_SEPARATOR_LEAD in json_body
+    if not (separators or any(present)):
+        # Most bodies: four memchr and nothing else.
         return ()
-    return tuple(
-        (unsafe, escaped)
-        for unsafe, escaped in SCRIPT_UNSAFE_JSON_BYTES
-        if (len(unsafe) == 1 or may_have_separators) and unsafe in json_body
-    )
+    found = [pair for pair, is_in in zip(_SINGLE_BYTE_ESCAPES, present) if is_in]
+    if separators:
+        found += [pair for pair in _SEPARATOR_ESCAPES if pair[0] in json_body]
+    return tuple(found)
 
 
 def _escape(json_body: bytes, escapes: Escapes) -> bytes:

@@ -28,12 +28,11 @@ from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from tests.browser.api_app import Gates
 from tests.browser.api_app import PAYLOADS
+from tests.browser.engines import BrowserPage
 from tests.browser.live_server import LiveServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -95,8 +94,10 @@ async ({ url, options, abort, moduleUrl }) => {
 }
 """
 
+# Sorted: Firefox defines its built-in globals (JSON, globalThis, ...) when first
+# used, which reorders getOwnPropertyNames(window).
 SNAPSHOT = """() => ({
-  globals: Object.getOwnPropertyNames(window),
+  globals: Object.getOwnPropertyNames(window).sort(),
   scripts: document.scripts.length,
 })"""
 
@@ -125,7 +126,7 @@ COUNT_TIMERS_AND_LISTENERS = """() => {
 
 
 def run_jsonp(
-    page: Page,
+    page: BrowserPage,
     url: str,
     options: dict[str, Any] | None = None,
     *,
@@ -174,29 +175,29 @@ def same_json(actual: Any, expected: Any) -> bool:
     return type(actual) is type(expected) and bool(actual == expected)
 
 
-def snapshot(page: Page) -> dict[str, Any]:
+def snapshot(page: BrowserPage) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(SNAPSHOT)
     return result
 
 
-def wait_until_gone(page: Page, name: str) -> None:
+def wait_until_gone(page: BrowserPage, name: str) -> None:
     """Wait until ``window[name]`` no longer exists."""
     page.wait_for_function("(name) => !(name in window)", arg=name)
 
 
 @pytest.fixture
-def loader_page(page: Page, api_server: LiveServer) -> Page:
+def loader_page(page: BrowserPage, api_server: LiveServer) -> BrowserPage:
     """A page with the classic loader, loaded through ``jsonp_loader()``."""
     page.goto(api_server.page_url("/page"))
     return page
 
 
 def test_classic_script_defines_only_the_jsonp_global(
-    page: Page, api_server: LiveServer
+    page: BrowserPage, api_server: LiveServer
 ) -> None:
     page.goto(api_server.page_url("/page/bare"))
     before = set(snapshot(page)["globals"])
-    page.add_script_tag(url=api_server.page_url("/_jsonp/jsonp.js"))
+    page.add_script_tag(api_server.page_url("/_jsonp/jsonp.js"))
     after = set(snapshot(page)["globals"])
     assert after - before == {"jsonp"}
     assert page.evaluate(
@@ -206,7 +207,7 @@ def test_classic_script_defines_only_the_jsonp_global(
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
 def test_data_arrives_equal_to_what_the_view_returned(
-    loader_page: Page, api: Callable[[str], str], name: str
+    loader_page: BrowserPage, api: Callable[[str], str], name: str
 ) -> None:
     result = run_jsonp(loader_page, api(f"/api/data/{name}"))
     assert result["ok"], result
@@ -234,7 +235,7 @@ JSON_VALUES = st.recursive(
 )
 @given(value=JSON_VALUES)
 def test_any_json_value_arrives_unchanged(
-    loader_page: Page, api: Callable[[str], str], value: Any
+    loader_page: BrowserPage, api: Callable[[str], str], value: Any
 ) -> None:
     result = run_jsonp(
         loader_page, api("/api/reflect"), {"params": {"json": json.dumps(value)}}
@@ -244,7 +245,7 @@ def test_any_json_value_arrives_unchanged(
 
 
 def test_params_are_encoded_and_the_query_is_kept(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     params = {
         "q": "a b&c=d/é",
@@ -277,7 +278,7 @@ def test_params_are_encoded_and_the_query_is_kept(
 
 
 def test_params_go_before_the_fragment(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = run_jsonp(loader_page, api("/api/echo?x=1#frag?y=2"), {"params": {"z": 3}})
     assert result["ok"], result
@@ -288,7 +289,7 @@ def test_params_go_before_the_fragment(
 
 
 def test_relative_and_url_object_urls_are_resolved_against_the_page(
-    loader_page: Page,
+    loader_page: BrowserPage,
 ) -> None:
     result = loader_page.evaluate(
         """async () => [
@@ -300,7 +301,7 @@ def test_relative_and_url_object_urls_are_resolved_against_the_page(
 
 
 def test_callback_param_names_the_query_parameter(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = run_jsonp(loader_page, api("/api/echo-cb"), {"callbackParam": "cb"})
     assert result["ok"], result
@@ -310,7 +311,7 @@ def test_callback_param_names_the_query_parameter(
 
 
 def test_fixed_callback_name_is_used_and_released(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     for _ in range(2):  # reusable once the previous request is done
         result = run_jsonp(
@@ -322,7 +323,7 @@ def test_fixed_callback_name_is_used_and_released(
 
 
 def test_generated_callback_names_are_unique_and_valid(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     names = loader_page.evaluate(
         """async (url) => {
@@ -352,7 +353,7 @@ def test_generated_callback_names_are_unique_and_valid(
     ],
 )
 def test_callback_name_taken_on_window_is_refused(
-    loader_page: Page, api: Callable[[str], str], taken: str, setup: str
+    loader_page: BrowserPage, api: Callable[[str], str], taken: str, setup: str
 ) -> None:
     if setup:
         loader_page.evaluate(setup)
@@ -366,7 +367,7 @@ def test_callback_name_taken_on_window_is_refused(
 
 
 def test_callback_name_in_use_by_a_pending_request_is_refused(
-    loader_page: Page, api: Callable[[str], str], gates: Gates, gate: str
+    loader_page: BrowserPage, api: Callable[[str], str], gates: Gates, gate: str
 ) -> None:
     second = loader_page.evaluate(
         """async ([held, other]) => {
@@ -403,7 +404,7 @@ def test_callback_name_in_use_by_a_pending_request_is_refused(
     ],
 )
 def test_bad_arguments_reject_with_setup_and_touch_nothing(
-    loader_page: Page, api_server: LiveServer, url: str, options: dict[str, Any]
+    loader_page: BrowserPage, api_server: LiveServer, url: str, options: dict[str, Any]
 ) -> None:
     url = url.replace("API", api_server.api_origin)
     before = snapshot(loader_page)
@@ -418,7 +419,7 @@ def test_bad_arguments_reject_with_setup_and_touch_nothing(
 
 
 def test_reserved_word_callback_name_is_refused_by_the_server(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     # The loader accepts any identifier; the server refuses reserved words
     # with 400, which the page sees as a failed script.
@@ -428,7 +429,7 @@ def test_reserved_word_callback_name_is_refused_by_the_server(
 
 @pytest.mark.parametrize("path", ["/api/held/{gate}", "/raw/unguarded/{gate}"])
 def test_timeout_rejects_and_the_late_response_is_harmless(
-    loader_page: Page,
+    loader_page: BrowserPage,
     api: Callable[[str], str],
     page_errors: list[str],
     gates: Gates,
@@ -454,7 +455,7 @@ def test_timeout_rejects_and_the_late_response_is_harmless(
 
 
 def test_timeout_zero_disables_the_timer(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     loader_page.evaluate(COUNT_TIMERS_AND_LISTENERS)
     result = run_jsonp(
@@ -466,7 +467,7 @@ def test_timeout_zero_disables_the_timer(
 
 
 def test_default_timeout_is_ten_seconds_and_released(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     loader_page.evaluate(COUNT_TIMERS_AND_LISTENERS)
     for path in ["/api/data/list", "/api/missing", "/raw/no-call"]:
@@ -478,7 +479,7 @@ def test_default_timeout_is_ten_seconds_and_released(
 
 @pytest.mark.parametrize("path", ["/api/held/{gate}", "/raw/unguarded/{gate}"])
 def test_abort_rejects_with_abort_error_and_the_late_response_is_harmless(
-    loader_page: Page,
+    loader_page: BrowserPage,
     api: Callable[[str], str],
     page_errors: list[str],
     gates: Gates,
@@ -507,7 +508,7 @@ def test_abort_rejects_with_abort_error_and_the_late_response_is_harmless(
 
 @pytest.mark.parametrize("reason", ["text", "error"])
 def test_abort_rejects_with_the_signal_reason(
-    loader_page: Page, api: Callable[[str], str], gate: str, reason: str
+    loader_page: BrowserPage, api: Callable[[str], str], gate: str, reason: str
 ) -> None:
     result = run_jsonp(
         loader_page,
@@ -520,7 +521,7 @@ def test_abort_rejects_with_the_signal_reason(
 
 @pytest.mark.parametrize("reason", ["none", "error"])
 def test_already_aborted_signal_rejects_without_a_request(
-    loader_page: Page, api: Callable[[str], str], reason: str
+    loader_page: BrowserPage, api: Callable[[str], str], reason: str
 ) -> None:
     before = snapshot(loader_page)
     result = run_jsonp(
@@ -537,7 +538,7 @@ def test_already_aborted_signal_rejects_without_a_request(
 
 
 def test_abort_after_success_changes_nothing(
-    loader_page: Page, api: Callable[[str], str], page_errors: list[str]
+    loader_page: BrowserPage, api: Callable[[str], str], page_errors: list[str]
 ) -> None:
     loader_page.evaluate(COUNT_TIMERS_AND_LISTENERS)
     result = loader_page.evaluate(
@@ -556,7 +557,7 @@ def test_abort_after_success_changes_nothing(
 
 
 def test_envelope_resolves_with_the_data(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = run_jsonp(loader_page, api("/api/envelope/201"), {"envelope": True})
     assert result["ok"], result
@@ -573,7 +574,7 @@ def test_envelope_resolves_with_the_data(
     ("status", "name"), [(400, "Bad Request"), (404, "Not Found"), (503, None)]
 )
 def test_envelope_error_status_rejects_with_http(
-    loader_page: Page, api: Callable[[str], str], status: int, name: str | None
+    loader_page: BrowserPage, api: Callable[[str], str], status: int, name: str | None
 ) -> None:
     result = run_jsonp(loader_page, api(f"/api/envelope/{status}"), {"envelope": True})
     assert not result["ok"]
@@ -588,7 +589,7 @@ def test_envelope_error_status_rejects_with_http(
 
 
 def test_envelope_option_on_a_plain_response_rejects_with_http(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = run_jsonp(loader_page, api("/api/data/object"), {"envelope": True})
     error = result["error"]
@@ -616,7 +617,7 @@ def refused_url() -> Iterator[str]:
     ],
 )
 def test_failed_script_rejects_with_network(
-    loader_page: Page, api: Callable[[str], str], path: str
+    loader_page: BrowserPage, api: Callable[[str], str], path: str
 ) -> None:
     before = snapshot(loader_page)
     result = run_jsonp(loader_page, api(path))
@@ -627,7 +628,7 @@ def test_failed_script_rejects_with_network(
 
 
 def test_refused_connection_rejects_with_network(
-    loader_page: Page, refused_url: str
+    loader_page: BrowserPage, refused_url: str
 ) -> None:
     result = run_jsonp(loader_page, refused_url)
     assert result["error"]["code"] == "network"
@@ -635,7 +636,7 @@ def test_refused_connection_rejects_with_network(
 
 @pytest.mark.parametrize("path", ["/raw/no-call", "/raw/calls-other"])
 def test_script_that_never_calls_back_rejects_with_no_callback(
-    loader_page: Page, api: Callable[[str], str], path: str
+    loader_page: BrowserPage, api: Callable[[str], str], path: str
 ) -> None:
     before = snapshot(loader_page)
     result = run_jsonp(loader_page, api(path))
@@ -644,7 +645,7 @@ def test_script_that_never_calls_back_rejects_with_no_callback(
 
 
 def test_callback_called_twice_settles_once(
-    loader_page: Page, api: Callable[[str], str], page_errors: list[str]
+    loader_page: BrowserPage, api: Callable[[str], str], page_errors: list[str]
 ) -> None:
     before = snapshot(loader_page)
     result = run_jsonp(loader_page, api("/raw/twice"))
@@ -655,7 +656,7 @@ def test_callback_called_twice_settles_once(
 
 
 def test_error_is_a_jsonp_error_with_code_and_url(
-    loader_page: Page, api: Callable[[str], str]
+    loader_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = run_jsonp(loader_page, api("/api/missing"), {"params": {"a": 1}})
     error = result["error"]
@@ -672,7 +673,7 @@ def test_error_is_a_jsonp_error_with_code_and_url(
 
 
 def test_sixty_parallel_requests_leave_no_global_and_no_script(
-    loader_page: Page,
+    loader_page: BrowserPage,
     api_server: LiveServer,
     api: Callable[[str], str],
     page_errors: list[str],
@@ -724,7 +725,7 @@ def test_sixty_parallel_requests_leave_no_global_and_no_script(
 
 
 def test_fixed_name_reused_after_a_timeout_ignores_the_late_response(
-    loader_page: Page,
+    loader_page: BrowserPage,
     api: Callable[[str], str],
     page_errors: list[str],
     gates: Gates,
@@ -751,7 +752,7 @@ def test_fixed_name_reused_after_a_timeout_ignores_the_late_response(
 
 
 def test_cross_origin_option_makes_a_cors_request(
-    loader_page: Page, api_server: LiveServer, api: Callable[[str], str]
+    loader_page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
 ) -> None:
     options = {"crossOrigin": "anonymous"}
     result = run_jsonp(loader_page, api("/api/cors"), options)
@@ -765,7 +766,7 @@ def test_cross_origin_option_makes_a_cors_request(
 
 
 def test_referrer_policy_option_is_applied(
-    loader_page: Page, api_server: LiveServer, api: Callable[[str], str]
+    loader_page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
 ) -> None:
     default = run_jsonp(loader_page, api("/api/echo"))
     assert default["data"]["referrer"] == api_server.page_url("/")
@@ -775,7 +776,7 @@ def test_referrer_policy_option_is_applied(
 
 
 def test_referrer_allowlist_sees_the_page_and_no_referrer_is_refused(
-    page: Page, serve_app: Callable[[Flask], LiveServer]
+    page: BrowserPage, serve_app: Callable[[Flask], LiveServer]
 ) -> None:
     app = Flask(__name__)
     JSONP(app)
@@ -802,7 +803,7 @@ def test_referrer_allowlist_sees_the_page_and_no_referrer_is_refused(
 
 
 def test_csp_page_loader_uses_the_page_nonce(
-    page: Page,
+    page: BrowserPage,
     api_server: LiveServer,
     api: Callable[[str], str],
     page_errors: list[str],
@@ -828,7 +829,7 @@ def test_csp_page_loader_uses_the_page_nonce(
     assert page_errors == []
 
 
-def test_es_module_on_a_csp_page(page: Page, api_server: LiveServer) -> None:
+def test_es_module_on_a_csp_page(page: BrowserPage, api_server: LiveServer) -> None:
     page.goto(api_server.page_url("/page/csp?module=1"))
     page.wait_for_function("document.getElementById('result').textContent !== ''")
     result = json.loads(page.text_content("#result") or "")
@@ -840,7 +841,7 @@ def test_es_module_on_a_csp_page(page: Page, api_server: LiveServer) -> None:
 
 
 def test_es_module_creates_no_global(
-    page: Page, api_server: LiveServer, api: Callable[[str], str]
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
 ) -> None:
     page.goto(api_server.page_url("/page/bare"))
     before = snapshot(page)

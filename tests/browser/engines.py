@@ -197,8 +197,12 @@ class FirefoxDriver:
         self._replies: queue.Queue[str | None] = queue.Queue()
         self._stderr: list[str] = []
         self._next_id = 0
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         #: What Firefox reports, e.g. ``"firefox/153.8.0"``.
         self.version: str = self.request("version", timeout=FIREFOX_START_TIMEOUT)[0]
 
@@ -264,6 +268,11 @@ class FirefoxDriver:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=10)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 class FirefoxPage(BrowserPage):

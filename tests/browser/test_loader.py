@@ -802,31 +802,76 @@ def test_referrer_allowlist_sees_the_page_and_no_referrer_is_refused(
     assert run_jsonp(page, url)["error"]["code"] == "network"
 
 
-def test_csp_page_loader_uses_the_page_nonce(
-    page: BrowserPage,
-    api_server: LiveServer,
-    api: Callable[[str], str],
-    page_errors: list[str],
+def page_nonce(page: BrowserPage) -> str:
+    """The nonce of the page's loader script, which both engines hide from the
+    attribute: only the property holds it.
+    """
+    nonce: str = page.evaluate("document.querySelector('script[nonce]').nonce")
+    assert len(nonce) > 10
+    hidden = "document.querySelector('script[nonce]').getAttribute('nonce')"
+    assert page.evaluate(hidden) == ""
+    return nonce
+
+
+def test_csp_page_loader_uses_a_nonce_only_when_given_one(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
 ) -> None:
     page.goto(api_server.page_url("/page/csp"))
-    # Chromium hides the attribute; only the property holds the nonce.
-    nonce = page.evaluate("document.querySelector('script[nonce]').nonce")
-    assert len(nonce) > 10
-    assert (
-        page.evaluate("document.querySelector('script[nonce]').getAttribute('nonce')")
-        == ""
-    )
-    result = run_jsonp(page, api("/api/data/object"))
-    assert result["ok"], result
-    assert result["data"] == PAYLOADS["object"]
-    assert result["scripts"][0]["nonce"] == nonce
+    nonce = page_nonce(page)
+    # The loader does not copy the page's nonce, so the policy refuses the script.
+    default = run_jsonp(page, api("/api/data/object"))
+    assert default["error"]["code"] == "network"
+    assert default["scripts"][0]["nonce"] == ""
     explicit = run_jsonp(page, api("/api/data/list"), {"nonce": nonce})
     assert explicit["data"] == PAYLOADS["list"]
-    # The policy is in force: without the nonce, or a wrong one, it is refused.
-    for wrong in ["", "not-the-nonce"]:
-        refused = run_jsonp(page, api("/api/data/list"), {"nonce": wrong})
-        assert refused["error"]["code"] == "network"
-    assert page_errors == []
+    assert explicit["scripts"][0]["nonce"] == nonce
+    # A wrong nonce is refused too: the policy is in force.
+    wrong = run_jsonp(page, api("/api/data/list"), {"nonce": "not-the-nonce"})
+    assert wrong["error"]["code"] == "network"
+    # The loader-wide default, which an explicit empty nonce overrides.
+    page.evaluate("(nonce) => { jsonp.defaults.nonce = nonce; }", nonce)
+    by_default = run_jsonp(page, api("/api/data/object"))
+    assert by_default["data"] == PAYLOADS["object"]
+    assert by_default["scripts"][0]["nonce"] == nonce
+    without = run_jsonp(page, api("/api/data/object"), {"nonce": ""})
+    assert without["error"]["code"] == "network"
+    assert without["scripts"][0]["nonce"] == ""
+    assert page.errors == []
+
+
+def test_host_allowlist_in_the_policy_applies_unless_a_nonce_is_given(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
+) -> None:
+    # script-src 'nonce-...' http://localhost:PORT: the API's host is not listed.
+    page.goto(api_server.page_url("/page/csp?policy=allowlist"))
+    nonce = page_nonce(page)
+    blocked = run_jsonp(page, api("/api/data/list"))
+    assert blocked["error"]["code"] == "network"
+    listed = run_jsonp(page, api_server.page_url("/api/data/list"))
+    assert listed["data"] == PAYLOADS["list"]
+    with_nonce = run_jsonp(page, api("/api/data/list"), {"nonce": nonce})
+    assert with_nonce["data"] == PAYLOADS["list"]
+
+
+def test_strict_dynamic_trusts_the_loaders_scripts_without_a_nonce(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
+) -> None:
+    page.goto(api_server.page_url("/page/csp?policy=strict-dynamic"))
+    page_nonce(page)
+    result = run_jsonp(page, api("/api/data/nested"))
+    assert result["data"] == PAYLOADS["nested"]
+    assert result["scripts"][0]["nonce"] == ""
+    # The price: any script added through the DOM loads too, from any host.
+    loaded = page.evaluate(
+        """(src) => new Promise((resolve) => {
+            const script = document.createElement('script');
+            script.onload = script.onerror = (event) => resolve(event.type);
+            script.src = src;
+            document.head.append(script);
+        })""",
+        api("/api/data/list?callback=console.log"),
+    )
+    assert loaded == "load"
 
 
 def test_es_module_on_a_csp_page(page: BrowserPage, api_server: LiveServer) -> None:
@@ -858,3 +903,130 @@ def test_es_module_creates_no_global(
     failed = run_jsonp(page, api("/api/missing"), module=True)
     assert failed["error"]["code"] == "network" and failed["error"]["isJsonpError"]
     assert snapshot(page) == before
+
+
+# Wraps trustedTypes.createPolicy before the page's scripts run, to count the
+# policies made and keep them, so that a test can try the loader's.
+CAPTURE_POLICIES = """
+window.__policies = [];
+if (window.trustedTypes) {
+  const create = trustedTypes.createPolicy.bind(trustedTypes);
+  trustedTypes.createPolicy = (name, rules) => {
+    const policy = create(name, rules);
+    window.__policies.push({ name, policy });
+    return policy;
+  };
+}
+"""
+
+# Whether the page refuses a plain string as a script URL.
+STRING_SCRIPT_URL_REFUSED = """() => {
+  try {
+    document.createElement('script').src = 'http://127.0.0.1/x.js';
+    return false;
+  } catch (error) {
+    return error instanceof TypeError;
+  }
+}"""
+
+# What the loader's policy does with `url`: "signed" or the error's name.
+SIGN_WITH_LOADER_POLICY = """(url) => {
+  const { policy } = window.__policies.find(({ name }) => name === 'flask-jsonp');
+  try {
+    return String(policy.createScriptURL(url)) === url ? 'signed' : 'changed';
+  } catch (error) {
+    return error.name;
+  }
+}"""
+
+
+def test_trusted_types_page_loads_through_the_loaders_own_policy(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
+) -> None:
+    # require-trusted-types-for 'script'; trusted-types flask-jsonp. Chromium 156
+    # and Firefox 153 ESR both enforce it.
+    page.add_init_script(CAPTURE_POLICIES)
+    page.goto(api_server.page_url("/page/csp?policy=trusted-types"))
+    assert page.evaluate(STRING_SCRIPT_URL_REFUSED)
+    nonce = page_nonce(page)
+    first = run_jsonp(page, api("/api/data/list"), {"nonce": nonce})
+    second = run_jsonp(page, api("/api/data/object"), {"nonce": nonce})
+    assert first["data"] == PAYLOADS["list"]
+    assert second["data"] == PAYLOADS["object"]
+    # One policy, made at the first request.
+    assert page.evaluate("__policies.map(({ name }) => name)") == ["flask-jsonp"]
+    # It signs nothing but the URL the loader is assigning at that moment: not
+    # another script, nor a URL it built before.
+    for url in ["https://evil.test/x.js", first["scripts"][0]["src"]]:
+        assert page.evaluate(SIGN_WITH_LOADER_POLICY, url) == "TypeError"
+    assert page.errors == []
+
+
+def test_trusted_types_policy_the_page_does_not_allow_rejects_with_setup(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
+) -> None:
+    page.goto(api_server.page_url("/page/csp?policy=trusted-types-other"))
+    before = snapshot(page)
+    result = run_jsonp(page, api("/api/data/list"), {"nonce": page_nonce(page)})
+    assert result["error"]["code"] == "setup"
+    assert "flask-jsonp" in result["error"]["message"]
+    assert result["scripts"] == []
+    assert snapshot(page) == before
+
+
+def test_page_without_trusted_types_gets_no_policy(
+    page: BrowserPage, api_server: LiveServer, api: Callable[[str], str]
+) -> None:
+    # As in a browser without Trusted Types (Safari before 26).
+    page.add_init_script(
+        "Object.defineProperty(window, 'trustedTypes', { value: undefined });"
+        + CAPTURE_POLICIES
+    )
+    page.goto(api_server.page_url("/page"))
+    assert run_jsonp(page, api("/api/data/list"))["data"] == PAYLOADS["list"]
+    assert page.evaluate("__policies") == []
+
+
+# Removes a built-in before the page's scripts run, as in an older browser; keeps
+# it in __removed, since Playwright's own serialisation needs Object.entries.
+REMOVE_BUILT_IN = """
+window.__removed = { owner: FEATURE_OWNER, name: FEATURE_NAME };
+window.__removed.value = window.__removed.owner[window.__removed.name];
+delete window.__removed.owner[window.__removed.name];
+"""
+
+# Calls jsonp(url) without the built-in, then puts it back and reports.
+CALL_WITHOUT_BUILT_IN = """async (url) => {
+  const scripts = document.scripts.length;
+  let outcome;
+  try {
+    outcome = { data: await jsonp(url) };
+  } catch (error) {
+    outcome = { code: error.code, message: error.message };
+  }
+  const { owner, name, value } = window.__removed;
+  owner[name] = value;
+  return { ...outcome, scriptsAdded: document.scripts.length - scripts };
+}"""
+
+
+@pytest.mark.parametrize(("owner", "name"), [("Object", "entries"), ("window", "URL")])
+def test_browser_without_es2017_gets_a_setup_rejection(
+    page: BrowserPage,
+    api_server: LiveServer,
+    api: Callable[[str], str],
+    owner: str,
+    name: str,
+) -> None:
+    page.add_init_script(
+        REMOVE_BUILT_IN.replace("FEATURE_OWNER", owner).replace(
+            "FEATURE_NAME", repr(name)
+        )
+    )
+    page.goto(api_server.page_url("/page"))
+    result = page.evaluate(CALL_WITHOUT_BUILT_IN, api("/api/data/list"))
+    assert result["code"] == "setup", result
+    assert name in result["message"]
+    assert result["scriptsAdded"] == 0
+    # The loader itself loaded without an error.
+    assert page.errors == []

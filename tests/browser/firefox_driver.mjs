@@ -19,6 +19,10 @@ const puppeteer = require('puppeteer-core');
 // page, so that the page's own timers (which some tests count) are left alone.
 const POLL_MS = 20;
 
+// Milliseconds a page action may take unless told otherwise, as in Playwright's
+// tests (tests/browser/engines.py PAGE_TIMEOUT_MS).
+const PAGE_TIMEOUT_MS = 5000;
+
 const browser = await puppeteer.launch({
   browser: 'firefox',
   executablePath,
@@ -77,6 +81,7 @@ const operations = {
   async newPage() {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     const events = { errors: [], console: [], dialogs: [] };
     page.on('pageerror', (error) => {
       const kind = classifyLogEntry(error.message);
@@ -152,16 +157,26 @@ function takeEvents(request) {
   return taken;
 }
 
-const lines = createInterface({ input: process.stdin });
-for await (const line of lines) {
-  const request = JSON.parse(line);
+// Each request runs on its own, so that one that never ends (a page that hangs)
+// holds up nothing else: Python gives up on it and goes on.
+async function handle(request) {
   const operation = operations[request.op];
   try {
     if (!operation) throw new Error(`unknown operation ${request.op}`);
     const value = await operation(request);
     reply({ id: request.id, value: value ?? null, events: takeEvents(request) });
   } catch (error) {
-    reply({ id: request.id, error: String(error && error.stack || error), events: takeEvents(request) });
+    const text = String((error && error.stack) || error);
+    reply({ id: request.id, error: text, events: takeEvents(request) });
   }
 }
+
+const pending = new Set();
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const task = handle(JSON.parse(line));
+  pending.add(task);
+  task.finally(() => pending.delete(task));
+}
+await Promise.race([Promise.allSettled(pending), sleep(5000)]);
 await browser.close();

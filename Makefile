@@ -35,9 +35,9 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
-## Regenerate flask_jsonp/static/jsonp.mjs from jsonp.js.
+## Regenerate flask_jsonp/static/jsonp.mjs and jsonp.d.mts from jsonp.js and jsonp.d.ts.
 loader: $(STAMP)
-	$(BIN)/python -m flask_jsonp._loader_source
+	$(BIN)/python -m tests.loader_source
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

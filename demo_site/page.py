@@ -2,9 +2,10 @@
 strict Content-Security-Policy.
 
 Every response carries a policy with a fresh nonce, which the page's own scripts
-(the loader from ``{{ jsonp_loader() }}`` and ``static/demo.js``) carry too. The
-loader gives the nonce to each JSONP ``<script>`` it adds, so JSONP works without
-``'unsafe-inline'`` or an allowlist of script hosts.
+(the loader from ``{{ jsonp_loader() }}`` and ``static/demo.js``) carry too.
+``demo.js`` sets ``jsonp.defaults.nonce``, so the loader gives the nonce to each
+JSONP ``<script>`` it adds, and JSONP works without ``'unsafe-inline'`` or an
+allowlist of script hosts.
 """
 
 from __future__ import annotations

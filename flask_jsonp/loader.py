@@ -22,8 +22,8 @@ from werkzeug.exceptions import NotFound
 #: Folder of the loader files inside the installed package.
 STATIC_FOLDER = Path(__file__).parent / "static"
 
-#: The files of the loader: classic script, ES module and TypeScript types.
-LOADER_FILES = ("jsonp.js", "jsonp.mjs", "jsonp.d.ts")
+#: The files of the loader: classic script, ES module and their TypeScript types.
+LOADER_FILES = ("jsonp.js", "jsonp.mjs", "jsonp.d.ts", "jsonp.d.mts")
 
 #: Media types to serve them with. Module scripts are refused by browsers without
 #: a JavaScript type, and ``mimetypes`` does not know ``.mjs`` everywhere.
@@ -31,6 +31,7 @@ _MIMETYPES = {
     "jsonp.js": "text/javascript",
     "jsonp.mjs": "text/javascript",
     "jsonp.d.ts": "text/plain",
+    "jsonp.d.mts": "text/plain",
 }
 
 #: Name of the blueprint that serves the loader, and so of its endpoint.
@@ -124,7 +125,7 @@ def cli() -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite files that differ.")
 def copy_loader_command(destination: Path, force: bool) -> None:
-    """Copy the JSONP loader (jsonp.js, jsonp.mjs, jsonp.d.ts) into DESTINATION,
+    """Copy the JSONP loader (jsonp.js, jsonp.mjs and their types) into DESTINATION,
     e.g. your app's static folder.
     """
     try:

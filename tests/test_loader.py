@@ -30,6 +30,7 @@ def app(app: Flask) -> Flask:
         ("jsonp.js", "text/javascript"),
         ("jsonp.mjs", "text/javascript"),
         ("jsonp.d.ts", "text/plain"),
+        ("jsonp.d.mts", "text/plain"),
     ],
 )
 def test_loader_files_are_served_from_the_package(
@@ -43,7 +44,13 @@ def test_loader_files_are_served_from_the_package(
 
 
 @pytest.mark.parametrize(
-    "path", ["/_jsonp/other.js", "/_jsonp/..%2Fcallback.py", "/_jsonp/"]
+    "path",
+    [
+        "/_jsonp/other.js",
+        "/_jsonp/..%2Fcallback.py",
+        "/_jsonp/",
+        "/_jsonp/package.json",
+    ],
 )
 def test_only_the_loader_files_are_served(app: Flask, path: str) -> None:
     assert app.test_client().get(path).status_code == 404
@@ -80,7 +87,7 @@ def test_init_app_twice_registers_the_loader_once() -> None:
     response.close()
 
 
-def test_copy_loader_writes_the_three_files(tmp_path: Path) -> None:
+def test_copy_loader_writes_the_loader_files(tmp_path: Path) -> None:
     destination = tmp_path / "static" / "js"
     result = CliRunner().invoke(cli, ["copy-loader", str(destination)])
     assert result.exit_code == 0, result.output

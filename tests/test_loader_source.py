@@ -1,5 +1,6 @@
-"""The loader's sources: jsonp.mjs is generated from jsonp.js, both stay small, the
-module runs in Node.js without touching globals, and jsonp.d.ts type-checks.
+"""The loader's sources: jsonp.mjs and jsonp.d.mts are generated from jsonp.js and
+jsonp.d.ts, the scripts stay small, the module runs in Node.js without touching
+globals, and the declarations type-check.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from flask_jsonp import _loader_source
-from flask_jsonp._loader_source import CLASSIC_PATH
-from flask_jsonp._loader_source import MODULE_PATH
-from flask_jsonp._loader_source import module_source
+from tests import loader_source
 from tests.browser.vendor import install_npm_packages
 from tests.browser.vendor import NODE_MODULES
+from tests.browser.vendor import TYPESCRIPT_PACKAGES
+from tests.loader_source import CLASSIC_PATH
+from tests.loader_source import DECLARATIONS_PATH
+from tests.loader_source import module_declarations
+from tests.loader_source import MODULE_DECLARATIONS_PATH
+from tests.loader_source import MODULE_PATH
+from tests.loader_source import module_source
 from tests.tools import require_executable
 
 #: The size budget of each loader file, gzipped at level 9: 2.5 KB.
@@ -39,10 +44,38 @@ SAMPLE = """\
 """
 
 
+#: Declarations in the shape of jsonp.d.ts.
+SAMPLE_DECLARATIONS = """\
+export declare const jsonp: () => number;
+
+// --- BEGIN CLASSIC SCRIPT GLOBAL (sample)
+declare global {
+  var jsonp: () => number;
+}
+// --- END CLASSIC SCRIPT GLOBAL
+"""
+
+
 def test_shipped_module_is_generated_from_the_classic_script() -> None:
-    # If this fails: python -m flask_jsonp._loader_source
+    # If this fails: make loader
     classic = CLASSIC_PATH.read_text(encoding="utf-8")
     assert MODULE_PATH.read_text(encoding="utf-8") == module_source(classic)
+
+
+def test_shipped_module_declarations_are_generated_from_jsonp_d_ts() -> None:
+    # If this fails: make loader
+    declarations = DECLARATIONS_PATH.read_text(encoding="utf-8")
+    generated = module_declarations(declarations)
+    assert MODULE_DECLARATIONS_PATH.read_text(encoding="utf-8") == generated
+    assert "declare global" in declarations
+    assert "declare global" not in generated
+
+
+def test_module_declarations_drop_the_global_block() -> None:
+    assert module_declarations(SAMPLE_DECLARATIONS) == (
+        loader_source.DECLARATIONS_HEADER
+        + "\nexport declare const jsonp: () => number;\n"
+    )
 
 
 @pytest.mark.parametrize("path", [CLASSIC_PATH, MODULE_PATH], ids=lambda p: p.name)
@@ -53,7 +86,7 @@ def test_loader_is_small_when_gzipped(path: Path) -> None:
 
 def test_module_source_takes_the_body_dedented_and_exports() -> None:
     assert module_source(SAMPLE) == (
-        _loader_source.MODULE_HEADER
+        loader_source.MODULE_HEADER
         + "\nclass JsonpError extends Error {}\n\nfunction jsonp() {\n  return 1;\n}\n"
         + "\nexport { jsonp, JsonpError };\n"
     )
@@ -83,19 +116,42 @@ def test_module_source_refuses_bad_markers(source: str) -> None:
         module_source(source)
 
 
-def test_main_writes_the_module_once(
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(SAMPLE_DECLARATIONS.replace("BEGIN", "START"), id="no-begin"),
+        pytest.param(
+            SAMPLE_DECLARATIONS + "// --- END CLASSIC SCRIPT GLOBAL\n", id="two-ends"
+        ),
+    ],
+)
+def test_module_declarations_refuse_bad_markers(source: str) -> None:
+    with pytest.raises(ValueError, match="marker"):
+        module_declarations(source)
+
+
+def test_main_writes_the_generated_files_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     classic, module = tmp_path / "jsonp.js", tmp_path / "jsonp.mjs"
+    types, module_types = tmp_path / "jsonp.d.ts", tmp_path / "jsonp.d.mts"
     classic.write_text(SAMPLE, encoding="utf-8")
-    monkeypatch.setattr(_loader_source, "CLASSIC_PATH", classic)
-    monkeypatch.setattr(_loader_source, "MODULE_PATH", module)
-    assert _loader_source.main() == 0
+    types.write_text(SAMPLE_DECLARATIONS, encoding="utf-8")
+    monkeypatch.setattr(loader_source, "CLASSIC_PATH", classic)
+    monkeypatch.setattr(loader_source, "MODULE_PATH", module)
+    monkeypatch.setattr(loader_source, "DECLARATIONS_PATH", types)
+    monkeypatch.setattr(loader_source, "MODULE_DECLARATIONS_PATH", module_types)
+    assert loader_source.main() == 0
     assert module.read_text(encoding="utf-8") == module_source(SAMPLE)
-    assert _loader_source.main() == 0
+    assert module_types.read_text(encoding="utf-8") == module_declarations(
+        SAMPLE_DECLARATIONS
+    )
+    assert loader_source.main() == 0
     assert capsys.readouterr().out.splitlines() == [
         f"wrote {module}",
+        f"wrote {module_types}",
         f"{module} is up to date",
+        f"{module_types} is up to date",
     ]
 
 
@@ -156,6 +212,8 @@ const options: JsonpOptions = {
   crossOrigin: "anonymous",
   referrerPolicy: "no-referrer",
 };
+jsonp.defaults.nonce = "abc";
+jsonp.defaults.nonce = undefined;
 
 async function load(): Promise<string> {
   try {
@@ -182,6 +240,10 @@ const wrongCode: JsonpErrorCode = "offline";
 jsonp("https://api.test/", { callback: "x" });
 // @ts-expect-error: timeout is a number
 jsonp("https://api.test/", { timeout: "10s" });
+// @ts-expect-error: a nonce is a string
+jsonp.defaults.nonce = 5;
+// @ts-expect-error: not a default
+jsonp.defaults.timeout = 5;
 
 export { load, viaGlobal, sameClass, wrongCode };
 """
@@ -190,8 +252,8 @@ export { load, viaGlobal, sameClass, wrongCode };
 @pytest.mark.node
 def test_type_declarations_describe_the_loader(tmp_path: Path) -> None:
     require_executable("node")
-    install_npm_packages({"typescript": "5"})
-    shutil.copy(CLASSIC_PATH.parent / "jsonp.d.ts", tmp_path)
+    install_npm_packages(TYPESCRIPT_PACKAGES)
+    shutil.copy(DECLARATIONS_PATH, tmp_path)
     (tmp_path / "usage.ts").write_text(TYPES_USAGE, encoding="utf-8")
     tsc = NODE_MODULES / "typescript" / "bin" / "tsc"
     command = [require_executable("node"), str(tsc), "--noEmit", "--strict"]

@@ -33,8 +33,12 @@ def test_wheel_ships_the_package_types_and_loader(wheel: zipfile.ZipFile) -> Non
         "flask_jsonp/static/jsonp.js",
         "flask_jsonp/static/jsonp.mjs",
         "flask_jsonp/static/jsonp.d.ts",
+        "flask_jsonp/static/jsonp.d.mts",
+        "flask_jsonp/static/package.json",
     ]:
         assert required in names
+    # A development tool (make loader), not part of the package.
+    assert not [name for name in names if "loader_source" in name]
     assert not [name for name in names if name.startswith(("tests/", "demo_site/"))]
 
 

@@ -1,4 +1,5 @@
-"""Helpers for tests that need a tool from outside Python (Node.js, Chromium, npm).
+"""Helpers for tests that need a tool from outside Python (Node.js, Chromium,
+Firefox, npm).
 
 Such tests skip with a reason where the tool is missing, and fail instead when the
 ``CI`` environment variable is set, so a CI machine that lacks a tool cannot pass
@@ -14,6 +15,7 @@ from typing import NoReturn
 import pytest
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+FIREFOX_PATH = os.environ.get("FIREFOX_PATH", "/usr/bin/firefox-esr")
 
 #: Headless Chromium as root in a container, with nothing that reaches the network
 #: on its own (this machine reaches only package registries).
@@ -55,3 +57,12 @@ def require_chromium() -> str:
             f"Chromium not found at {CHROMIUM_PATH} (apt-get install chromium)"
         )
     return CHROMIUM_PATH
+
+
+def require_firefox() -> str:
+    """Return the path of Debian's Firefox ESR, or skip/fail the test."""
+    if not os.access(FIREFOX_PATH, os.X_OK):
+        missing_tool(
+            f"Firefox not found at {FIREFOX_PATH} (apt-get install firefox-esr)"
+        )
+    return FIREFOX_PATH

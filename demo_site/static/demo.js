@@ -9,8 +9,12 @@
   const TIMEOUT_MS = Number(demo.dataset.timeoutMs);
   const SLOW_DELAY = Number(demo.dataset.slowDelay);
   const HOSTILE_CALLBACK = demo.dataset.hostileCallback;
-  // Scripts this page adds by hand need it too; currentScript is null later.
+  // The policy allows scripts by this nonce only. The loader uses a nonce only
+  // when told (so a host allowlist, if a policy had one, would still apply):
+  // this page tells it once, for every request. Scripts this page adds by hand
+  // need it too; currentScript is null later.
   const NONCE = document.currentScript.nonce;
+  jsonp.defaults.nonce = NONCE;
 
   const pretty = (value) => JSON.stringify(value, null, 2);
   const seconds = (start) => ((performance.now() - start) / 1000).toFixed(2) + ' s';

@@ -1,10 +1,11 @@
 /**
  * Types for the flask-jsonp browser loader.
  *
- * - `jsonp.mjs` (ES module) exports `jsonp` and `JsonpError` and creates no global.
+ * - `jsonp.mjs` (ES module) exports `jsonp` and `JsonpError` and creates no global;
+ *   its types are `jsonp.d.mts`.
  * - `jsonp.js` (classic script) defines the global `jsonp`, with the error class as
- *   `jsonp.JsonpError`; the `declare global` block below describes it, and is only
- *   true at run time on pages that load the classic script.
+ *   `jsonp.JsonpError`; `jsonp.d.ts` also declares that global, which is only true
+ *   at run time on pages that load the classic script.
  */
 
 /** Stable reasons for a rejection; branch on `error.code`. */
@@ -17,7 +18,10 @@ export type JsonpErrorCode =
   | 'timeout'
   /** With `envelope`: `meta.status` >= 400 (see `status`), or no envelope at all. */
   | 'http'
-  /** Bad arguments: not an http(s) URL, a callback name already taken, ... */
+  /**
+   * Bad arguments (not an http(s) URL, a callback name already taken, ...), a
+   * browser without ES2017, or a Trusted Types policy the page does not allow.
+   */
   | 'setup';
 
 /** A query parameter value; `null` and `undefined` are left out. */
@@ -51,9 +55,11 @@ export interface JsonpOptions {
    */
   envelope?: boolean;
   /**
-   * Nonce for the script element, for pages with a Content-Security-Policy. Default:
-   * the nonce of the script that loaded the loader, else of the first `script[nonce]`.
-   * An empty string sets none.
+   * Nonce for the script element, for pages whose Content-Security-Policy allows
+   * scripts by nonce. Default: `jsonp.defaults.nonce`, itself unset: the loader
+   * never copies the page's nonce on its own, so that a host allowlist in the
+   * policy still applies. An empty string sets none. Under `'strict-dynamic'` the
+   * scripts the loader adds need none.
    */
   nonce?: string;
   /** Sets the script's `crossOrigin` (the server must then answer with CORS headers). */
@@ -81,6 +87,16 @@ export declare class JsonpError extends Error {
   data?: unknown;
 }
 
+/** Loader-wide defaults, on `jsonp.defaults`: set them once, at start-up. */
+export interface JsonpDefaults {
+  /**
+   * The nonce of every request that passes no `nonce` option. Default: unset (no
+   * nonce). E.g. `jsonp.defaults.nonce = document.currentScript.nonce` in a script
+   * of the page that carries the nonce.
+   */
+  nonce?: string;
+}
+
 export interface Jsonp {
   /**
    * Load `url` as a JSONP script and resolve with the data its callback receives.
@@ -93,11 +109,15 @@ export interface Jsonp {
    */
   <T = unknown>(url: string | URL, options?: JsonpOptions): Promise<T>;
   readonly JsonpError: typeof JsonpError;
+  /** Defaults for every request. */
+  readonly defaults: JsonpDefaults;
 }
 
 export declare const jsonp: Jsonp;
 
+// --- BEGIN CLASSIC SCRIPT GLOBAL (not in jsonp.d.mts)
 declare global {
   /** The loader, defined by the classic script `jsonp.js`. */
   var jsonp: Jsonp;
 }
+// --- END CLASSIC SCRIPT GLOBAL

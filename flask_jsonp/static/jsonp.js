@@ -3,12 +3,13 @@
 (function () {
   'use strict';
 
-  // --- BEGIN SHARED LOADER (python -m flask_jsonp._loader_source copies it to jsonp.mjs)
-  // A script removed from the page still loads and runs (HTML standard;
-  // Chromium does it), so after a timeout or an abort the callback stays,
-  // ignores the late call, and goes when its script loads or fails. Only
-  // calls from the request's own script count, so a fixed callbackName can
-  // be reused while an older response is on its way.
+  // --- BEGIN SHARED LOADER (python -m tests.loader_source copies it to jsonp.mjs)
+  // In Chromium and Firefox alike (test_script_lifecycle.py) the response runs
+  // with currentScript = its element, then "load" fires; a failure (HTTP error,
+  // refused, CSP) fires "error" and runs nothing; a removed script still runs
+  // and fires. So after a timeout or abort the callback stays, ignores the late
+  // call, and goes at that event; only calls from the request's own script
+  // count, so a fixed callbackName can be reused meanwhile.
 
   // What the server accepts, minus dots.
   const IDENTIFIER = /^[A-Za-z_$][\w$]{0,127}$/;
@@ -16,9 +17,9 @@
   let nameCounter = 0;
   // Callbacks of requests that gave up while their script was in flight.
   const retired = new WeakSet();
-  // currentScript is null later, and in modules.
-  const loaderScript = typeof document === 'object' && document.currentScript;
-  const loaderNonce = loaderScript ? loaderScript.nonce : '';
+  // Trusted Types: one policy, made on first use, signs only the URL being set.
+  let policy;
+  let signing;
 
   class JsonpError extends Error {
     constructor(code, message, url, details) {
@@ -30,10 +31,19 @@
     }
   }
 
-  function pageNonce() {
-    // The property: browsers hide the attribute.
-    const script = loaderNonce ? null : document.querySelector('script[nonce]');
-    return loaderNonce || (script ? script.nonce : '');
+  function scriptUrl(href) {
+    const types = window.trustedTypes;
+    if (!types) return href;
+    policy = policy || types.createPolicy('flask-jsonp', {
+      createScriptURL: (url) => {
+        if (url === signing) return url;
+        throw new TypeError('not from jsonp(): ' + url);
+      },
+    });
+    signing = href;
+    const signed = policy.createScriptURL(href);
+    signing = undefined;
+    return signed;
   }
 
   const encode = encodeURIComponent;
@@ -71,10 +81,11 @@
         timeout = 10000,
         signal,
         envelope = false,
-        nonce = pageNonce(),
+        nonce = jsonp.defaults.nonce,
         crossOrigin,
         referrerPolicy,
       } = options || {};
+      const script = document.createElement('script');
       let name = callbackName;
       let href;
       try {
@@ -86,8 +97,9 @@
           throw new TypeError(`window.${name} is already taken`);
         }
         // Delays are int32: longer ones fire at once.
-        if (!(timeout >= 0 && timeout < 2 ** 31)) throw new TypeError('bad timeout');
+        if (!(timeout >= 0 && timeout < 2147483648)) throw new TypeError('bad timeout');
         href = buildUrl(url, params, callbackParam, name);
+        script.src = scriptUrl(href);
       } catch (error) {
         reject(new JsonpError('setup', error.message, String(url)));
         return;
@@ -97,7 +109,6 @@
         return;
       }
 
-      const script = document.createElement('script');
       let settled = false;
       let timer;
       const fail = (code, message, details) =>
@@ -108,7 +119,6 @@
         retired.delete(callback);
         if (window[name] === callback) delete window[name];
       };
-      // Once. A script in flight keeps its global until it loads or fails.
       const settle = (error, data, inFlight) => {
         if (settled) return;
         settled = true;
@@ -139,7 +149,6 @@
           : fail('network', 'script failed to load'));
         release();
       };
-      script.src = href;
       if (nonce) script.nonce = nonce;
       if (crossOrigin != null) script.crossOrigin = crossOrigin;
       if (referrerPolicy != null) script.referrerPolicy = referrerPolicy;
@@ -162,6 +171,7 @@
   }
 
   jsonp.JsonpError = JsonpError;
+  jsonp.defaults = {};
   // --- END SHARED LOADER ---
 
   window.jsonp = jsonp;

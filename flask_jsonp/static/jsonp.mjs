@@ -1,12 +1,13 @@
 /*! flask-jsonp loader, ES module | BSD-3-Clause */
-// Generated from jsonp.js by `python -m flask_jsonp._loader_source`: do not edit.
-// Types: jsonp.d.ts.
+// Generated from jsonp.js by `python -m tests.loader_source`: do not edit.
+// Types: jsonp.d.mts.
 
-// A script removed from the page still loads and runs (HTML standard;
-// Chromium does it), so after a timeout or an abort the callback stays,
-// ignores the late call, and goes when its script loads or fails. Only
-// calls from the request's own script count, so a fixed callbackName can
-// be reused while an older response is on its way.
+// In Chromium and Firefox alike (test_script_lifecycle.py) the response runs
+// with currentScript = its element, then "load" fires; a failure (HTTP error,
+// refused, CSP) fires "error" and runs nothing; a removed script still runs
+// and fires. So after a timeout or abort the callback stays, ignores the late
+// call, and goes at that event; only calls from the request's own script
+// count, so a fixed callbackName can be reused meanwhile.
 
 // What the server accepts, minus dots.
 const IDENTIFIER = /^[A-Za-z_$][\w$]{0,127}$/;
@@ -14,9 +15,9 @@ const NAME_PREFIX = '__jsonp_' + Math.random().toString(36).slice(2, 8) + '_';
 let nameCounter = 0;
 // Callbacks of requests that gave up while their script was in flight.
 const retired = new WeakSet();
-// currentScript is null later, and in modules.
-const loaderScript = typeof document === 'object' && document.currentScript;
-const loaderNonce = loaderScript ? loaderScript.nonce : '';
+// Trusted Types: one policy, made on first use, signs only the URL being set.
+let policy;
+let signing;
 
 class JsonpError extends Error {
   constructor(code, message, url, details) {
@@ -28,10 +29,19 @@ class JsonpError extends Error {
   }
 }
 
-function pageNonce() {
-  // The property: browsers hide the attribute.
-  const script = loaderNonce ? null : document.querySelector('script[nonce]');
-  return loaderNonce || (script ? script.nonce : '');
+function scriptUrl(href) {
+  const types = window.trustedTypes;
+  if (!types) return href;
+  policy = policy || types.createPolicy('flask-jsonp', {
+    createScriptURL: (url) => {
+      if (url === signing) return url;
+      throw new TypeError('not from jsonp(): ' + url);
+    },
+  });
+  signing = href;
+  const signed = policy.createScriptURL(href);
+  signing = undefined;
+  return signed;
 }
 
 const encode = encodeURIComponent;
@@ -69,10 +79,11 @@ function jsonp(url, options) {
       timeout = 10000,
       signal,
       envelope = false,
-      nonce = pageNonce(),
+      nonce = jsonp.defaults.nonce,
       crossOrigin,
       referrerPolicy,
     } = options || {};
+    const script = document.createElement('script');
     let name = callbackName;
     let href;
     try {
@@ -84,8 +95,9 @@ function jsonp(url, options) {
         throw new TypeError(`window.${name} is already taken`);
       }
       // Delays are int32: longer ones fire at once.
-      if (!(timeout >= 0 && timeout < 2 ** 31)) throw new TypeError('bad timeout');
+      if (!(timeout >= 0 && timeout < 2147483648)) throw new TypeError('bad timeout');
       href = buildUrl(url, params, callbackParam, name);
+      script.src = scriptUrl(href);
     } catch (error) {
       reject(new JsonpError('setup', error.message, String(url)));
       return;
@@ -95,7 +107,6 @@ function jsonp(url, options) {
       return;
     }
 
-    const script = document.createElement('script');
     let settled = false;
     let timer;
     const fail = (code, message, details) =>
@@ -106,7 +117,6 @@ function jsonp(url, options) {
       retired.delete(callback);
       if (window[name] === callback) delete window[name];
     };
-    // Once. A script in flight keeps its global until it loads or fails.
     const settle = (error, data, inFlight) => {
       if (settled) return;
       settled = true;
@@ -137,7 +147,6 @@ function jsonp(url, options) {
         : fail('network', 'script failed to load'));
       release();
     };
-    script.src = href;
     if (nonce) script.nonce = nonce;
     if (crossOrigin != null) script.crossOrigin = crossOrigin;
     if (referrerPolicy != null) script.referrerPolicy = referrerPolicy;
@@ -160,5 +169,6 @@ function abortReason(signal) {
 }
 
 jsonp.JsonpError = JsonpError;
+jsonp.defaults = {};
 
 export { jsonp, JsonpError };

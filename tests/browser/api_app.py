@@ -64,12 +64,13 @@ PAGE_END = """
 </head><body><output id="result"></output></body></html>
 """
 
-# An inline module with the page's nonce: it imports the ES module, runs two
-# requests, and writes what happened into <output id="result"> (a module must
-# not create globals, so the page keeps none either).
+# An inline module with the page's nonce: it imports the ES module, gives it the
+# nonce, runs two requests, and writes what happened into <output id="result">
+# (a module must not create globals, so the page keeps none either).
 MODULE_PAGE_SCRIPT = """
 <script type="module" nonce="{{ nonce }}">
 import { jsonp, JsonpError } from "{{ module_url }}";
+jsonp.defaults.nonce = document.querySelector("script[nonce]").nonce;
 const api = `${location.protocol}//127.0.0.1:${location.port}`;
 const result = { globals: typeof window.jsonp };
 try {
@@ -83,6 +84,28 @@ try {
 document.getElementById("result").textContent = JSON.stringify(result);
 </script>
 """
+
+
+#: The policies of ``/page/csp?policy=NAME``; every one allows the page's own
+#: scripts by nonce.
+CSP_POLICIES = {
+    # Scripts by nonce only.
+    "nonce": "script-src 'nonce-{nonce}'; object-src 'none'; base-uri 'none'",
+    # And by host: the page's origin (localhost), not the API's (127.0.0.1).
+    "allowlist": "script-src 'nonce-{nonce}' {page_origin}; object-src 'none'",
+    # Scripts a trusted script adds are trusted, whatever their host.
+    "strict-dynamic": "script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'",
+    # Script URLs only through the loader's Trusted Types policy.
+    "trusted-types": (
+        "script-src 'nonce-{nonce}'; require-trusted-types-for 'script';"
+        " trusted-types flask-jsonp"
+    ),
+    # Trusted Types with a policy list that leaves the loader's out.
+    "trusted-types-other": (
+        "script-src 'nonce-{nonce}'; require-trusted-types-for 'script';"
+        " trusted-types other-policy"
+    ),
+}
 
 
 class Gates:
@@ -138,8 +161,9 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
         else:
             head = "{{ jsonp_loader() }}"
         response = app.make_response(render_page("csp", head))
-        response.headers["Content-Security-Policy"] = (
-            f"script-src 'nonce-{g.csp_nonce}'; object-src 'none'; base-uri 'none'"
+        policy = CSP_POLICIES[request.args.get("policy", "nonce")]
+        response.headers["Content-Security-Policy"] = policy.format(
+            nonce=g.csp_nonce, page_origin=request.host_url.rstrip("/")
         )
         return response
 
@@ -238,6 +262,12 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
         response = _script(f"{callback}({{'ran': true}});")
         response.status_code = status
         return response
+
+    @app.get("/raw/error-body-held/<gate>")
+    def error_body_held(gate: str) -> Response:
+        # The same, once the gate opens: for scripts removed while loading.
+        gates.wait(gate)
+        return error_body(404)
 
     @app.get("/raw/calls-other")
     def calls_other() -> Response:

@@ -1,16 +1,20 @@
-"""Fixtures for the tests that drive Debian's Chromium with Playwright (sync API).
+"""Fixtures for the browser tests, which run in two engines: Debian's Chromium
+(Playwright, sync API) and Debian's Firefox ESR (puppeteer-core over WebDriver BiDi).
 
-- ``browser``: one headless Chromium for all the browser tests of a run.
-- ``page``: a fresh browser context and page for each test.
-- ``page_errors``: the uncaught errors of ``page`` (its ``pageerror`` events).
+- ``engine``: ``"chromium"`` or ``"firefox"``; every test that uses ``page`` runs
+  once for each.
+- ``chromium``, ``firefox``: one browser of each for all the browser tests of a run.
+- ``page``: a :class:`~tests.browser.engines.BrowserPage` in a fresh context, in
+  the test's engine.
+- ``page_errors``: the uncaught errors of ``page``, as they happen.
 - ``serve_app``: serve a Flask (or any WSGI) app until the end of the test; it
   returns a :class:`~tests.browser.live_server.LiveServer`, whose ``page_url(path)``
   is on ``http://localhost:PORT`` and ``api_url(path)`` on ``http://127.0.0.1:PORT``.
 - ``api_server``, ``api``, ``gates``, ``gate``: the loader tests' own API app
   (``api_app.py``).
 
-Tests that use them are marked ``@pytest.mark.browser``. Without Chromium or
-Playwright they skip, or fail when ``CI`` is set.
+Tests that use them are marked ``@pytest.mark.browser``. Without a browser,
+Playwright, Node.js or puppeteer-core they skip, or fail when ``CI`` is set.
 """
 
 from __future__ import annotations
@@ -24,20 +28,23 @@ import pytest
 
 from tests.browser.api_app import create_api_app
 from tests.browser.api_app import Gates
+from tests.browser.engines import BrowserPage
+from tests.browser.engines import ChromiumPage
+from tests.browser.engines import ENGINES
+from tests.browser.engines import FirefoxDriver
 from tests.browser.live_server import LiveServer
+from tests.browser.vendor import FIREFOX_DRIVER_PACKAGES
+from tests.browser.vendor import install_npm_packages
 from tests.browser.vendor import NODE_MODULES
 from tests.tools import CHROMIUM_ARGS
 from tests.tools import missing_tool
 from tests.tools import require_chromium
+from tests.tools import require_executable
+from tests.tools import require_firefox
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from playwright.sync_api import Browser
-    from playwright.sync_api import Page
-
-#: Milliseconds Playwright waits for a page action or a ``wait_for_*``; the
-#: loader's tests use timeouts of a few hundred ms, so this only bounds failures.
-PAGE_TIMEOUT_MS = 5_000
 
 
 # Package scope, not session: one browser serves every test in tests/browser, and
@@ -45,7 +52,7 @@ PAGE_TIMEOUT_MS = 5_000
 # asyncio loop running in the main thread, where asyncio.run() and asgiref (async
 # Flask views) then refuse to start one.
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def chromium() -> Iterator[Browser]:
     """One headless Chromium, launched with Playwright's sync API."""
     executable = require_chromium()
     try:
@@ -60,22 +67,42 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="package")
+def firefox() -> Iterator[FirefoxDriver]:
+    """One headless Firefox ESR, driven by puppeteer-core in Node.js."""
+    executable = require_firefox()
+    node = require_executable("node")
+    install_npm_packages(FIREFOX_DRIVER_PACKAGES)
+    driver = FirefoxDriver(node, NODE_MODULES, executable)
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The browser engine of the test."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(engine: str, request: pytest.FixtureRequest) -> Iterator[BrowserPage]:
     """A page in a fresh context: no cookies, cache or storage from other tests."""
-    context = browser.new_context()
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+    browser_page: BrowserPage
+    if engine == "chromium":
+        browser: Browser = request.getfixturevalue("chromium")
+        browser_page = ChromiumPage(browser.new_context())
+    else:
+        driver: FirefoxDriver = request.getfixturevalue("firefox")
+        browser_page = driver.new_page()
+    yield browser_page
+    browser_page.close()
 
 
 @pytest.fixture
-def page_errors(page: Page) -> list[str]:
+def page_errors(page: BrowserPage) -> list[str]:
     """The uncaught exceptions thrown in ``page``, as text, as they happen."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
-    return errors
+    return page.errors
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The two-origin demo (``demo_site``) in Chromium: every button, under the page's
-Content-Security-Policy.
+"""The two-origin demo (``demo_site``) in Chromium and Firefox: every button, under
+the page's Content-Security-Policy.
 
 The page is served on ``http://localhost:PORT1`` and the API on
 ``http://127.0.0.1:PORT2``, as ``python -m demo_site`` does. A full-page
-screenshot is saved to ``test-artifacts/demo.png``.
+screenshot is saved to ``test-artifacts/demo-ENGINE.png``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import pytest
 
 from demo_site import create_api_app
 from demo_site import create_page_app
+from tests.browser.engines import BrowserPage
 from tests.browser.live_server import LiveServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
-    from playwright.sync_api import ConsoleMessage
-    from playwright.sync_api import Dialog
-    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +34,21 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 200
 SLOW_DELAY = 1.0
 
-#: Records the page's CSP violations before any of its scripts runs. Playwright's
-#: init scripts are not subject to the page's policy.
+#: Records the page's CSP violations before any of its scripts runs. Init scripts
+#: (Playwright's, BiDi's preload scripts) are not subject to the page's policy.
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (event) => {
   window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
 });
 """
+
+
+#: What a fetch the same-origin policy blocked rejects with, in each engine.
+FETCH_ERRORS = {
+    "chromium": "TypeError: Failed to fetch",
+    "firefox": "TypeError: NetworkError when attempting to fetch resource.",
+}
 
 
 @dataclass
@@ -63,7 +68,7 @@ STEPS = [
         "fetch",
         "#run-fetch",
         "refused",
-        ["Blocked by the same-origin policy: TypeError: Failed to fetch"],
+        ["Blocked by the same-origin policy: {fetch_error}"],
     ),
     Step(
         "jsonp",
@@ -108,41 +113,53 @@ STEPS = [
 
 @dataclass
 class DemoPage:
-    """The demo, open in Chromium, with what the browser reported meanwhile."""
+    """The demo, open in a browser, with what the browser reported meanwhile."""
 
-    page: Page
+    page: BrowserPage
     page_origin: str
     api_origin: str
-    console: list[str]
-    dialogs: list[str]
 
     def csp_violations(self) -> list[str]:
         violations: list[str] = self.page.evaluate("window.__cspViolations")
+        # Chromium logs "Content Security Policy", Firefox "Content-Security-Policy".
         return violations + [
-            text for text in self.console if "Content Security Policy" in text
+            text
+            for text in self.page.console
+            if "Content Security Policy" in text or "Content-Security-Policy" in text
         ]
+
+    def expected(self, step: Step) -> list[str]:
+        """The texts ``step`` must show in this page's engine."""
+        fetch_error = FETCH_ERRORS[self.page.engine]
+        return [text.format(fetch_error=fetch_error) for text in step.expected]
 
     def run(self, step: Step) -> str:
         """Click the step's button(s); return the text of its result once done."""
         self.page.click(step.button)
         if step.name == "abort":
-            # Playwright waits for the button to be enabled.
+            # Both engines' click waits for the button to be enabled.
             self.page.click("#abort")
-        result = self.page.locator(f"#result-{step.name}")
+        result_id = f"result-{step.name}"
         self.page.wait_for_function(
             "(id) => !['idle', 'pending'].includes("
             "document.getElementById(id).dataset.state)",
-            arg=f"result-{step.name}",
+            arg=result_id,
         )
-        state = result.get_attribute("data-state")
-        text = result.inner_text()
+        state, text = self.page.evaluate(
+            "(id) => { const output = document.getElementById(id);"
+            " return [output.dataset.state, output.innerText]; }",
+            result_id,
+        )
         assert state == step.state, f"step {step.name}: {state}: {text}"
-        return text
+        return str(text)
+
+    def abort_disabled(self) -> bool:
+        return bool(self.page.evaluate("document.getElementById('abort').disabled"))
 
 
 @pytest.fixture
 def demo(
-    page: Page,
+    page: BrowserPage,
     page_errors: list[str],
     serve_app: Callable[[WSGIApplication], LiveServer],
 ) -> DemoPage:
@@ -151,28 +168,17 @@ def demo(
     site = serve_app(
         create_page_app(api.api_origin, timeout_ms=TIMEOUT_MS, slow_delay=SLOW_DELAY)
     )
-    console: list[str] = []
-    dialogs: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        console.append(f"{message.type}: {message.text}")
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("console", on_console)
-    page.on("dialog", on_dialog)
     page.add_init_script(RECORD_CSP_VIOLATIONS)
-    response = page.goto(site.page_url("/"))
-    assert response is not None and response.ok
-    return DemoPage(page, site.page_origin, api.api_origin, console, dialogs)
+    assert page.goto(site.page_url("/")) == 200
+    return DemoPage(page, site.page_origin, api.api_origin)
 
 
 def test_demo_page_names_both_origins_and_loads_the_loader_under_its_csp(
     demo: DemoPage, page_errors: list[str]
 ) -> None:
-    origins = demo.page.locator("code.origin").all_inner_texts()
+    origins = demo.page.evaluate(
+        "Array.from(document.querySelectorAll('code.origin'), (code) => code.innerText)"
+    )
     assert origins == [demo.page_origin, demo.api_origin]
     assert demo.page_origin.startswith("http://localhost:")
     assert demo.api_origin.startswith("http://127.0.0.1:")
@@ -189,11 +195,11 @@ def test_demo_every_button_shows_what_it_promises(
 ) -> None:
     results = {step.name: demo.run(step) for step in STEPS}
     ARTIFACTS.mkdir(exist_ok=True)
-    demo.page.screenshot(path=ARTIFACTS / "demo.png", full_page=True)
+    demo.page.screenshot(ARTIFACTS / f"demo-{demo.page.engine}.png")
     for step in STEPS:
-        for expected in step.expected:
+        for expected in demo.expected(step):
             assert expected in results[step.name], f"step {step.name}"
-    assert demo.dialogs == []
+    assert demo.page.dialogs == []
     assert demo.csp_violations() == []
     assert page_errors == []
 
@@ -201,15 +207,14 @@ def test_demo_every_button_shows_what_it_promises(
 def test_demo_steps_can_run_again(demo: DemoPage) -> None:
     for step in STEPS * 2:
         text = demo.run(step)
-        assert all(expected in text for expected in step.expected), text
+        assert all(expected in text for expected in demo.expected(step)), text
     assert demo.csp_violations() == []
 
 
 def test_demo_abort_button_is_off_until_a_request_starts(demo: DemoPage) -> None:
-    abort = demo.page.locator("#abort")
-    assert abort.is_disabled()
+    assert demo.abort_disabled()
     demo.run(next(step for step in STEPS if step.name == "abort"))
-    assert abort.is_disabled()
+    assert demo.abort_disabled()
 
 
 def test_demo_policy_blocks_a_script_without_the_nonce(demo: DemoPage) -> None:

@@ -1,5 +1,6 @@
 """Other JSONP clients against views decorated with :func:`flask_jsonp.jsonp`:
-jQuery 4 (``$.ajax({dataType: "jsonp"})``) and fetch-jsonp, from npm, in Chromium.
+jQuery 4 (``$.ajax({dataType: "jsonp"})``) and fetch-jsonp, from npm, in Chromium and
+Firefox.
 
 The packages are installed at test time into the cache of
 :mod:`tests.browser.vendor` and served from the page's origin under ``/vendor/``.
@@ -9,18 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.browser.api_app import Gates
 from tests.browser.api_app import PAYLOADS
+from tests.browser.engines import BrowserPage
 from tests.browser.live_server import LiveServer
 from tests.browser.vendor import install_npm_packages
 from tests.browser.vendor import INTEROP_PACKAGES
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -60,16 +58,16 @@ def vendor_packages() -> dict[str, str]:
 
 @pytest.fixture
 def client_page(
-    page: Page, api_server: LiveServer, vendor_packages: dict[str, str]
-) -> Page:
+    page: BrowserPage, api_server: LiveServer, vendor_packages: dict[str, str]
+) -> BrowserPage:
     """A page on the page origin with all three clients loaded."""
     page.goto(api_server.page_url("/page/bare"))
     for path in CLIENT_SCRIPTS.values():
-        page.add_script_tag(url=api_server.page_url(path))
+        page.add_script_tag(api_server.page_url(path))
     return page
 
 
-def fetch_with(page: Page, client: str, url: str) -> dict[str, Any]:
+def fetch_with(page: BrowserPage, client: str, url: str) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(FETCH_WITH, {"client": client, "url": url})
     return result
 
@@ -82,14 +80,14 @@ def test_vendor_versions(vendor_packages: dict[str, str]) -> None:
 @pytest.mark.parametrize("name", ["object", "script-breakers", "unicode", "big"])
 @pytest.mark.parametrize("client", sorted(CLIENT_SCRIPTS))
 def test_client_receives_what_the_view_returned(
-    client_page: Page, api: Callable[[str], str], client: str, name: str
+    client_page: BrowserPage, api: Callable[[str], str], client: str, name: str
 ) -> None:
     result = fetch_with(client_page, client, api(f"/api/data/{name}"))
     assert result == {"data": PAYLOADS[name]}
 
 
 def test_jquery_with_a_fixed_callback_and_cache(
-    client_page: Page, api: Callable[[str], str], page_errors: list[str]
+    client_page: BrowserPage, api: Callable[[str], str], page_errors: list[str]
 ) -> None:
     data = client_page.evaluate(
         """(url) => $.ajax({
@@ -104,7 +102,7 @@ def test_jquery_with_a_fixed_callback_and_cache(
 
 
 def test_jquery_with_another_callback_parameter(
-    client_page: Page, api: Callable[[str], str]
+    client_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     data = client_page.evaluate(
         "(url) => $.ajax({ url, dataType: 'jsonp', jsonp: 'cb' })", api("/api/echo-cb")
@@ -113,7 +111,7 @@ def test_jquery_with_another_callback_parameter(
 
 
 def test_jquery_sees_errors_and_enveloped_errors(
-    client_page: Page, api: Callable[[str], str]
+    client_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     # A plain 404 is a script that fails to load: jQuery reports "error" ...
     result = fetch_with(client_page, "jquery", api("/api/missing"))
@@ -125,7 +123,7 @@ def test_jquery_sees_errors_and_enveloped_errors(
 
 
 def test_jquery_late_response_after_timeout_is_harmless(
-    client_page: Page,
+    client_page: BrowserPage,
     api: Callable[[str], str],
     page_errors: list[str],
     gates: Gates,
@@ -158,7 +156,7 @@ def test_jquery_late_response_after_timeout_is_harmless(
 
 
 def test_fetch_jsonp_with_fixed_callback_and_parameter(
-    client_page: Page, api: Callable[[str], str]
+    client_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     data = client_page.evaluate(
         """(url) => fetchJsonp(url, {
@@ -171,7 +169,7 @@ def test_fetch_jsonp_with_fixed_callback_and_parameter(
 
 
 def test_fetch_jsonp_sees_a_failed_script(
-    client_page: Page, api: Callable[[str], str]
+    client_page: BrowserPage, api: Callable[[str], str]
 ) -> None:
     result = fetch_with(client_page, "fetch-jsonp", api("/api/missing"))
     assert "failed" in result["error"]

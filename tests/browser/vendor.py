@@ -1,4 +1,5 @@
-"""npm packages for the tests (JSONP clients, TypeScript), installed on demand.
+"""npm packages for the tests (JSONP clients, TypeScript, puppeteer-core), installed
+on demand.
 
 They are installed once into a cache folder outside version control; the browser
 tests serve ``node_modules`` to their pages under ``/vendor/``.
@@ -18,6 +19,14 @@ from tests.tools import require_executable
 #: The JSONP clients of the interop tests, with the major version they are
 #: written for.
 INTEROP_PACKAGES = {"jquery": "4", "fetch-jsonp": "1"}
+
+#: What drives Firefox over WebDriver BiDi. 24 is the last major that runs on
+#: Node.js 20 (25 needs 22.12); it never downloads a browser of its own.
+FIREFOX_DRIVER_PACKAGES = {"puppeteer-core": "24"}
+
+#: The TypeScript that checks the loader's declarations: 5.9 is the release
+#: users reported TS7016 ("could not find a declaration file") with.
+TYPESCRIPT_PACKAGES = {"typescript": "5.9"}
 
 #: Seconds ``npm install`` may take (a cold install needs a few).
 NPM_INSTALL_TIMEOUT = 180
@@ -44,15 +53,16 @@ def installed_version(package: str) -> str | None:
 
 
 def install_npm_packages(packages: Mapping[str, str]) -> dict[str, str]:
-    """Install ``packages`` (name to major version) into :data:`CACHE_DIR`, unless
-    they are there already; skip the test (fail it under CI) if npm cannot.
+    """Install ``packages`` (name to a version prefix: ``"4"``, ``"5.9"``) into
+    :data:`CACHE_DIR`, unless they are there already; skip the test (fail it under
+    CI) if npm cannot.
 
     :return: the installed version of each package.
     """
     wanted = [
-        f"{package}@{major}"
-        for package, major in packages.items()
-        if (installed_version(package) or "").split(".")[0] != major
+        f"{package}@{prefix}"
+        for package, prefix in packages.items()
+        if not (installed_version(package) or "").startswith(f"{prefix}.")
     ]
     if wanted:
         npm = require_executable("npm")
@@ -64,6 +74,8 @@ def install_npm_packages(packages: Mapping[str, str]) -> dict[str, str]:
         try:
             result = subprocess.run(
                 command,
+                # puppeteer-core never downloads; this says so to any helper.
+                env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"},
                 capture_output=True,
                 text=True,
                 timeout=NPM_INSTALL_TIMEOUT,

@@ -280,7 +280,9 @@ def test_credential_warning_from_a_404_handler_is_keyed_on_the_endpoint(
     client = app.test_client()
     with caplog.at_level(logging.WARNING, logger="flask_jsonp"):
         for number in range(50):
-            client.get(f"/missing/{number}?callback=cb", headers={"Authorization": "Bearer x"})
+            client.get(
+                f"/missing/{number}?callback=cb", headers={"Authorization": "Bearer x"}
+            )
     warnings = [r for r in caplog.records if "cookies or an Authorization" in r.message]
     assert len(warnings) == 1
     assert app.extensions["jsonp"].warned_endpoints == {None}

@@ -164,9 +164,7 @@ def test_allowlists_of_all_layers_intersect(
     for origin in (outer_only, ALLOWED):
         refused = _get(app, "/c/data?callback=cbX", origin)
         assert_refused(refused, 403, "referrer_not_allowed")
-    assert_refused(
-        _get(app, "/c/data?callback=cbZ", both), 403, "callback_not_allowed"
-    )
+    assert_refused(_get(app, "/c/data?callback=cbZ", both), 403, "callback_not_allowed")
 
 
 def test_shortest_length_and_strictest_policy_win(app: Flask, node: NodeRunner) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from flask import Response
 from flask_jsonp import jsonp
 from flask_jsonp._browser_globals import BROWSER_GLOBALS
 from flask_jsonp.callback import callback_refusal
+from tests.browser.engines import PAGE_TIMEOUT_MS
 from tests.browser.live_server import LiveServer
 from tests.browser.vendor import install_npm_packages
 from tests.generate_browser_globals import blank_app
@@ -39,6 +41,7 @@ from tests.tools import missing_tool
 from tests.tools import require_executable
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -95,6 +98,19 @@ def create_some_app() -> Flask:
         return jsonify(request.args.get("q", ""))
 
     return app
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A Playwright page in Chromium: these tests watch responses and popups,
+    which the two-engine :class:`~tests.browser.engines.BrowserPage` does not
+    offer; the Firefox check below reads the globals through its own driver.
+    """
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -45,8 +45,8 @@ def test_documents_the_readme_links_exist(document: str) -> None:
     assert (ROOT / document).is_file()
 
 
-#: A fenced Python example in a Markdown document.
-PYTHON_BLOCK = re.compile(r"^ *```(?:python|py)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+#: A fenced code block in a Markdown document: its language and its code.
+CODE_BLOCK = re.compile(r"^ *```(\w+)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
 
 #: The Markdown documents whose Python examples the tests below run. The pages
 #: written for Sphinx use ``{testcode}`` and ``{doctest}``, which ``make
@@ -54,9 +54,18 @@ PYTHON_BLOCK = re.compile(r"^ *```(?:python|py)\n(.*?)^ *```", re.MULTILINE | re
 RUN_HERE = {"README.md": 1, "docs/deploy.md": 1}
 
 
-def python_blocks(document: str) -> list[str]:
+def code_blocks(document: str, languages: tuple[str, ...]) -> list[str]:
+    """The code of the fenced blocks of ``document`` in one of ``languages``."""
     text = (ROOT / document).read_text(encoding="utf-8")
-    return [textwrap.dedent(block) for block in PYTHON_BLOCK.findall(text)]
+    return [
+        textwrap.dedent(code)
+        for language, code in CODE_BLOCK.findall(text)
+        if language in languages
+    ]
+
+
+def python_blocks(document: str) -> list[str]:
+    return code_blocks(document, ("python", "py"))
 
 
 def run_example(document: str, namespace: dict[str, Any]) -> dict[str, Any]:

@@ -15,18 +15,19 @@ nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-#: The oldest supported release line (setup.cfg: flask>=2.3) with the Werkzeug
-#: of its time, and whatever pip picks as newest.
+#: The oldest supported release lines (setup.cfg: flask>=2.3, markupsafe>=2.1)
+#: with the Werkzeug of their time, and whatever pip picks as newest.
 FLASKS = {
-    "lowest": ["flask==2.3.*", "werkzeug==2.3.*"],
-    "latest": ["flask", "werkzeug"],
+    "lowest": ["flask==2.3.*", "werkzeug==2.3.*", "markupsafe==2.1.*"],
+    "latest": ["flask", "werkzeug", "markupsafe"],
 }
 UNIT_TESTS = "not browser and not node"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REPORT_VERSIONS = (
     "import platform; from importlib.metadata import version;"
     " print('Python', platform.python_version(),"
-    " '| Flask', version('flask'), '| Werkzeug', version('werkzeug'))"
+    " '| Flask', version('flask'), '| Werkzeug', version('werkzeug'),"
+    " '| MarkupSafe', version('markupsafe'))"
 )
 
 

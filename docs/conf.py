@@ -46,8 +46,6 @@ nitpick_ignore = [
     # signatures, not documented objects.
     ("py:class", "P"),
     ("py:class", "~P"),
-    ("py:class", "~R"),
-    ("py:class", "flask_jsonp.decorators.P"),
     ("py:class", "flask_jsonp.decorators.R"),
     # Werkzeug's HTTPException.__init__ annotates with this private alias of
     # werkzeug.sansio.response.Response, which Werkzeug does not document.

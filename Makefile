@@ -1,26 +1,44 @@
-# Each target sets up its own virtual environment in .venv on first use.
+# Each target sets up its own virtual environment in .venv on first use, with the
+# dependency groups of pyproject.toml (pip >= 25.1 installs those).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+SPHINX := $(BIN)/sphinx-build -E -W --keep-going -n
+# The Pythons the matrix runs on: pyenv's builds where they are, else PATH.
+PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.1[0-3].*/bin)
+MATRIX_PATH := $(subst $() ,:,$(strip $(PYENV_BINS) $(PATH)))
 
-.PHONY: test lint demo soak bench loader clean
+.PHONY: test lint docs doctest matrix demo soak bench loader clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[orjson]' --group dev
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-## Lint, type-check and run the whole test suite (browser tests included).
-test: lint
+## Lint, type-check, build the docs, run their examples and the whole test suite
+## (browser tests included).
+test: lint docs doctest
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## The documentation as HTML in docs/_build/html; warnings are errors.
+docs: $(STAMP)
+	$(SPHINX) -b html docs docs/_build/html
+
+## Run the documentation's examples.
+doctest: $(STAMP)
+	$(SPHINX) -b doctest docs docs/_build/doctest
+
+## The unit tests on Python 3.10-3.13 with the oldest and the newest Flask (nox).
+matrix: $(STAMP)
+	PATH="$(MATRIX_PATH)" $(BIN)/nox $(ARGS)
 
 ## Run the two-origin demo: the page on http://localhost:5000, the API on http://127.0.0.1:5001.
 ## Other ports: make demo ARGS="--page-port 8000 --api-port 8001"
@@ -40,4 +58,4 @@ loader: $(STAMP)
 	$(BIN)/python -m tests.loader_source
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .nox docs/_build

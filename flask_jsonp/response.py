@@ -90,7 +90,9 @@ def _escapes_needed(json_body: bytes) -> Escapes:
     if not (separators or any(present)):
         # Most bodies: four memchr and nothing else.
         return ()
-    found = [pair for pair, is_in in zip(_SINGLE_BYTE_ESCAPES, present) if is_in]
+    found = [
+        pair for pair, is_in in zip(_SINGLE_BYTE_ESCAPES, present, strict=True) if is_in
+    ]
     if separators:
         found += [pair for pair in _SEPARATOR_ESCAPES if pair[0] in json_body]
     return tuple(found)

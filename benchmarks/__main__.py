@@ -1,9 +1,9 @@
-"""Run the benchmarks: ``python -m benchmarks`` (``make bench``).
+"""Run the benchmarks and report: ``python -m benchmarks`` (``make bench``).
 
-A full run measures the wrapping step in-process, requests per second over HTTP
-and 200 parallel requests in Chromium, prints the table and writes
-``BENCHMARKS.md`` and ``benchmarks/results.png``. ``--quick`` and ``--only`` runs
-print the table only, unless ``--write`` is given.
+A full run measures JSONP in-process, over HTTP and in Chromium, profiles the
+JSONP request path and the memory of wrapping a big answer, prints the table and
+writes ``BENCHMARKS.md`` and ``benchmarks/results.png`` (matplotlib). ``--quick``
+and ``--only`` runs print only, unless ``--write`` is given.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import json
 import os
 import platform
 import shlex
@@ -22,40 +23,50 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+import psutil
+
 from tests.tools import CHROMIUM_PATH
 
 from . import bench_browser
 from . import bench_http
 from . import bench_inprocess
-from .bench_common import BenchmarkError
-from .bench_common import log
-from .bench_common import npm_version
-from .bench_common import Row
-from .bench_inprocess import Step
-
-#: The sections, in the order they run.
-SECTIONS = ("inprocess", "http", "browser")
-
-#: The repository root.
-ROOT = Path(__file__).resolve().parent.parent
-
-#: The report and its chart.
-REPORT_PATH = ROOT / "BENCHMARKS.md"
-CHART_PATH = ROOT / "benchmarks" / "results.png"
-
-#: Python distributions whose versions the report lists.
-PYTHON_DISTRIBUTIONS = (
-    "Flask",
-    "Werkzeug",
-    "orjson",
-    "flask-orjson",
-    "gunicorn",
-    "Flask-Jsonpify",
-    "playwright",
-)
+from . import common
+from . import memory
+from .bench_app import NPM_DIR
+from .common import Row
 
 #: Bar colours of the chart, by section.
-SECTION_COLOURS = {"in-process": "#4c72b0", "HTTP": "#dd8452", "browser": "#55a868"}
+COLOURS = {"in-process": "#4c72b0", "HTTP": "#dd8452", "browser": "#55a868"}
+
+INTRODUCTION = """\
+Each figure is a ratio from interleaved rounds of one run: baseline ÷ candidate
+time per request (above 1, the candidate is faster). *Ratio, CPU*, on which
+targets are judged, counts CPU time (in-process: `time.process_time`; HTTP: the
+server process, by psutil; browser: the page's main-thread busy time) and is the
+median of the rounds (range: lowest and highest); other load disturbs it far less
+than the wall clock (*Ratio, wall*). Absolute numbers are no promise."""
+
+METHOD = f"""## How it is measured
+
+`bare` is an undecorated `jsonify` view (plain JSON), `jsonp` the same view under
+`@jsonp` asked with `?callback=`, `json` without one, `jsonpify` flask-jsonpify 1.5,
+on payloads of 95 B and about 120 KB. In-process: {bench_inprocess.ROUNDS[0]}
+rounds of WSGI calls. HTTP: gunicorn (1 sync worker) and Express 5 (1 process)
+under `wrk {" ".join(bench_http.WRK_OPTIONS[:2])}`, {bench_http.ROUNDS[0]} rounds
+of {bench_http.DURATION[0]} s. Browser: {bench_browser.ROUNDS[0]} rounds in
+Chromium. The docstrings in `benchmarks/` say more.
+"""
+
+REPRODUCE = """## Reproduce
+
+`make bench` (a full run, rewriting this file), `make bench ARGS=--quick` (a smoke
+run, printed only), `ARGS="--only http"` (one section), `python -m
+benchmarks.memory`. Needs `wrk`, Node.js and npm (for Express 5 and fetch-jsonp,
+into `.cache/bench-npm/`) and Chromium at `/usr/bin/chromium` (or `CHROMIUM_PATH`).
+"""
+
+HEADER = "Where|Comparison|Baseline, CPU|Candidate, CPU|Ratio, CPU (range)|Ratio, wall"
+HEADER += "|Target|Result"
 
 
 @dataclass
@@ -63,529 +74,232 @@ class Results:
     """Everything one run measured, and what it could not."""
 
     rows: list[Row] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    profile: str = ""
+    memory: str = ""
     versions: dict[str, str] = field(default_factory=dict)
-    sections: list[str] = field(default_factory=list)
 
 
-#: Why the JSONP ÷ JSON targets are hard to meet, whatever one run says.
-TARGETS_PREAMBLE = (
-    "The plain-JSON baseline is the same `@jsonp` view answering without a"
-    " callback, so it already pays for reading the options and skimming the"
-    " query. A JSONP answer then also parses the query, validates the callback,"
-    " builds the guarded call, scans the body for bytes to escape (one `memchr`"
-    " per byte, and a copy only when one is found) and sets three more headers:"
-    " some 15 to 25 µs of Python per request. Against a small answer that"
-    " gunicorn serves in about 200 µs, the 2 % budget is 4 µs, so the small-payload"
-    " targets are out of reach without dropping checks that make the answer safe;"
-    " for big answers the wrapping step no longer copies or re-encodes the body"
-    " (see the breakdown below), and what remains is the fixed cost plus the"
-    " escaping of the bytes that need it."
-)
-
-
-def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Measure what JSONP costs against plain JSON, Express 5 and"
-        " flask-jsonpify, and what the loader costs against fetch-jsonp.",
-    )
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=SECTIONS,
-        help="run only this section (repeat for several)",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="fewer and shorter rounds: a smoke run, not figures to publish",
-    )
-    parser.add_argument(
-        "--write",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="write BENCHMARKS.md and benchmarks/results.png (default: only for"
-        " a full run)",
-    )
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="also print a cProfile of JSONP answers (big payload, both providers)",
-    )
-    return parser.parse_args(argv)
-
-
-def _run(sections: Sequence[str], quick: bool) -> Results:
-    results = Results(sections=list(sections))
-    if "inprocess" in sections:
-        log("in-process: the WSGI app called directly")
-        results.rows += bench_inprocess.run(quick)
-        log("in-process: timing the parts of the wrapping step")
-        results.steps = bench_inprocess.wrapping_steps(quick)
-    if "http" in sections:
-        log("HTTP: gunicorn and Express driven by wrk")
-        try:
-            rows, notes = bench_http.run(quick)
-        except BenchmarkError as error:
-            results.notes.append(f"HTTP was not measured: {error}.")
-        else:
-            results.rows += rows
-            results.notes += notes
-    if "browser" in sections:
-        log("browser: the loader and fetch-jsonp in Chromium")
-        try:
-            rows, versions = bench_browser.run(quick)
-        except BenchmarkError as error:
-            results.notes.append(f"The browser was not measured: {error}.")
-        else:
-            results.rows += rows
-            results.versions.update(versions)
-    return results
-
-
-def _command_output(command: Sequence[str]) -> str | None:
-    try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    lines = (completed.stdout or completed.stderr).strip().splitlines()
-    return lines[0].strip() if lines else None
-
-
-def _versions(measured: dict[str, str]) -> dict[str, str]:
-    versions = {"Python": platform.python_version()}
-    for name in PYTHON_DISTRIBUTIONS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    commit = _command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    changed = _command_output(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "flask_jsonp"]
-    )
-    versions["flask-jsonp"] = (
-        f"{importlib.metadata.version('flask-jsonp')}, commit {commit}"
-        + (" with uncommitted changes" if changed else "")
-    )
-    wrk = _command_output(["wrk", "--version"])
-    versions["wrk"] = wrk.split(" [")[0].removeprefix("wrk ") if wrk else "not found"
-    versions["Node.js"] = _command_output(["node", "--version"]) or "not found"
-    for package, label in (("express", "Express"), ("fetch-jsonp", "fetch-jsonp")):
-        versions[label] = npm_version(package) or "not installed"
-    chromium = _command_output([CHROMIUM_PATH, "--version"])
-    versions["Chromium"] = measured.get("Chromium") or chromium or "not found"
-    return versions
-
-
-def _machine() -> dict[str, str]:
-    model = platform.processor() or "unknown"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    return {
-        "CPU": model,
-        "Cores": str(os.cpu_count()),
-        "Memory": memory,
-        "System": f"{platform.system()} {platform.release()} ({platform.machine()})",
-    }
-
-
-def _value(value: float, unit: str) -> str:
-    if unit == "req/s":
-        return f"{value:,.0f} req/s"
-    return f"{value:,.1f} {unit}"
-
-
-def _verdict(row: Row) -> str:
-    if row.target is None:
-        return ""
-    if row.met:
-        return "met"
-    return f"**missed** by {abs(row.ratio - row.target.value):.3f}"
-
-
-def render_table(rows: Sequence[Row]) -> str:
-    """Render the rows as a Markdown table, padded to read in a terminal too."""
-    header = [
-        "Where",
-        "Comparison",
-        "Baseline (median)",
-        "Candidate (median)",
-        "Ratio (range)",
-        "Ratio, CPU time",
-        "Target",
-        "Result",
-    ]
-    lines = [
-        [
-            row.section,
-            row.name,
-            f"{row.baseline_label}: {_value(row.baseline_median, row.unit)}",
-            f"{row.candidate_label}: {_value(row.candidate_median, row.unit)}",
-            f"{row.ratio:.3f} ({row.ratio_low:.2f} to {row.ratio_high:.2f})",
-            "—" if row.cpu_ratio is None else f"{row.cpu_ratio:.3f}",
-            "—" if row.target is None else str(row.target),
-            _verdict(row),
-        ]
-        for row in rows
-    ]
-    widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(8)]
-
-    def render(cells: Sequence[str]) -> str:
-        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
-        return "| " + " | ".join(padded) + " |"
-
-    separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([render(header), separator, *map(render, lines)])
-
-
-def render_steps(steps: Sequence[Step]) -> str:
-    """Render the timed parts of the wrapping step as a Markdown table."""
-    if not steps:
-        return ""
-    keys = list(steps[0].microseconds)
-    header = ["Part (µs per call)", *(f"{size}, {provider}" for provider, size in keys)]
-    lines = [
-        [f"`{step.name}`", *(f"{step.microseconds.get(key, 0):.1f}" for key in keys)]
-        for step in steps
-    ]
-    separator = ["---", *("---:" for _ in keys)]
-    return "\n".join(
-        "| " + " | ".join(cells) + " |" for cells in [header, separator, *lines]
-    )
-
-
-def _find(rows: Sequence[Row], section: str, *words: str) -> Row | None:
+def table(rows: Sequence[Row]) -> str:
+    """The rows as a Markdown table, padded to read in a terminal too."""
+    cells = [HEADER.split("|")]
     for row in rows:
-        if row.section == section and all(word in row.name for word in words):
-            return row
-    return None
-
-
-def _step(steps: Sequence[Step], name: str, provider: str, size: str) -> float | None:
-    for step in steps:
-        if step.name == name:
-            return step.microseconds.get((provider, size))
-    return None
-
-
-def _explain(row: Row, results: Results) -> list[str]:
-    """Say, from this run's own figures, why a target was missed."""
-    lines = []
-    if row.section == "HTTP" and "JSONP vs JSON" in row.name:
-        size, provider = row.name.split(",")[0], row.name.split(", ")[1].split()[0]
-        budget = (1 - row.target.value if row.target else 0.02) / row.baseline_median
-        lines.append(
-            f"At {row.baseline_median:,.0f} plain JSON req/s the worker spends "
-            f"{1e6 / row.baseline_median:.0f} µs per request, so the "
-            f"{(1 - (row.target.value if row.target else 0.98)) * 100:.0f} % budget"
-            f" is {budget * 1e6:.1f} µs; JSONP used "
-            f"{(1 / row.candidate_median - 1 / row.baseline_median) * 1e6:.0f} µs "
-            "more per request (wall clock)."
-        )
-        in_process = _find(
-            results.rows, "in-process", f"{size} (", provider, "JSONP vs JSON"
-        )
-        if in_process is not None:
-            added = in_process.candidate_median - in_process.baseline_median
-            parts = [
-                f"`{name}` {value:.1f} µs"
-                for name in (
-                    "prepare()",
-                    "finish()",
-                    "finish() → jsonp_body()",
-                    "finish() → escape_json_for_script()",
-                    "finish() → _warn_credentialed()",
-                    "finish() → guarded_call_prefix()",
-                )
-                if (value := _step(results.steps, name, provider, size)) is not None
+        (baseline, candidate), unit = row.medians, row.unit
+        cells.append(
+            [
+                row.section,
+                row.name,
+                f"{row.labels[0]}: {baseline:,.1f} {unit}",
+                f"{row.labels[1]}: {candidate:,.1f} {unit}",
+                f"{row.ratio:.3f} ({min(row.ratios):.3f} to {max(row.ratios):.3f})",
+                f"{row.wall_ratio:.3f}",
+                "—" if row.target is None else f"≥ {row.target:.2f}",
+                row.verdict,
             ]
-            lines.append(
-                f"In-process the same view answers JSON in "
-                f"{in_process.baseline_median:.1f} µs and JSONP in "
-                f"{in_process.candidate_median:.1f} µs (+{added:.1f} µs); timed "
-                f"alone: {', '.join(parts)}."
-            )
-        one_write = _find(results.rows, "HTTP", f"{size}, ", "one write vs three")
-        if one_write is not None:
-            lines.append(
-                f"A big answer goes out as three chunks (call, JSON, `);`), one "
-                f"`send()` each, so the JSON is not copied to join them: the same "
-                f"answer joined into one chunk ran at {one_write.ratio:.3f}x"
-                f" the requests per second (CPU time: {one_write.cpu_ratio:.3f}) "
-                "with the standard provider."
-            )
-    if row.section == "HTTP" and "Express" in row.name:
-        size = row.name.split(":")[0]
-        plain = _find(results.rows, "HTTP", size, "orjson provider: JSONP vs JSON")
-        if plain is not None and row.target is not None:
-            plain_ratio = plain.baseline_median / row.baseline_median
-            budget = plain.target.value if plain.target is not None else 1.0
-            if plain_ratio * budget >= row.target.value:
-                lines.append(
-                    f"Plain JSON from the same worker runs at {plain_ratio:.2f}x "
-                    "Express's res.jsonp (wall clock), so JSONP within its own "
-                    f"target ({plain_ratio * budget:.2f}x) would meet this one: "
-                    "the shortfall is the wrapping step (see above)."
-                )
-            else:
-                lines.append(
-                    f"Even plain JSON from the same worker runs at only "
-                    f"{plain_ratio:.2f}x Express's res.jsonp (wall clock): the gap "
-                    "is Flask and Werkzeug's per-request work in one Python process,"
-                    " against one Node.js process."
-                )
-    if row.section == "browser":
-        busy = (
-            ""
-            if row.cpu_ratio is None
-            else f"; counted in main-thread busy time the ratio is {row.cpu_ratio:.3f}"
         )
-        spread = (
-            "the difference is within the round-to-round noise"
-            if row.ratio_low <= 1 <= row.ratio_high
-            else "the loader was slower in every round"
-        )
+    widths = [max(map(len, column)) for column in zip(*cells, strict=True)]
+    lines = [
+        " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells
+    ]
+    lines.insert(1, " | ".join("-" * width for width in widths))
+    return "\n".join(f"| {line} |" for line in lines)
+
+
+def explain(row: Row, rows: Sequence[Row]) -> list[str]:
+    """Say, from this run's own figures, by how much a target was missed."""
+    assert row.target is not None
+    baseline = row.medians[0]
+    allowed, candidate = baseline / row.target, baseline / row.ratio
+    lines = [
+        f"Against {row.labels[0]}'s {baseline:,.1f} {row.unit} of CPU time, the"
+        f" target allows {row.labels[1]} {allowed:,.1f}; at the median ratio it"
+        f" takes {candidate:,.1f} ({candidate - allowed:+,.1f} {row.unit})."
+    ]
+    same = {(r.section, r.name): r for r in rows}
+    size = row.name.split(",")[0].split(":")[0]
+    if row.section == "HTTP" and (inproc := same.get(("in-process", row.name))):
+        extra = inproc.medians[0] / inproc.ratio - inproc.medians[0]
+        lines.append(f"In-process, the same JSONP answer costs {extra:+,.1f} µs.")
+    plain = same.get(("HTTP", f"{size}, orjson: JSONP vs plain JSON"))
+    if "Express" in row.name and plain is not None:
+        speed = baseline / plain.medians[0]
         lines.append(
-            f"The per-round ratios range from {row.ratio_low:.2f} to "
-            f"{row.ratio_high:.2f}: both libraries wait on the same server, and "
-            f"{spread}{busy}."
+            f"Plain JSON from the same worker runs at {speed:.2f}x Express's"
+            f" res.jsonp; JSONP within its own target ({bench_http.JSONP_VS_JSON})"
+            f" would be at {speed * bench_http.JSONP_VS_JSON:.2f}x."
         )
     return lines
 
 
-def render_report(
-    results: Results,
-    command: str,
-    duration: float,
-    load: tuple[tuple[float, float, float], tuple[float, float, float]],
-) -> str:
+def markdown(results: Results, command: str, minutes: float, load: str) -> str:
     """Write the Markdown report of one run."""
-    rows = results.rows
-    versions = _versions(results.versions)
-    machine = _machine()
-    today = datetime.date.today().isoformat()
     out = [
-        "# Benchmarks",
-        "",
-        f"Figures from one run of `{command}` on {today}, which took "
-        f"{duration / 60:.1f} minutes. Every figure that matters is a **ratio** "
-        "between two variants measured in the same run, one right after the other;"
-        " absolute numbers depend on the machine and are no promise. Rerun it on "
-        "yours: `make bench` (or `.venv/bin/python -m benchmarks`).",
-        "",
-        "## Results",
-        "",
-        "Ratio = the candidate's speed ÷ the baseline's (above 1: the candidate is "
-        "faster; for times, baseline time ÷ candidate time). It is the median of "
-        "the per-round ratios; the range is the lowest and highest round. *Ratio, "
-        "CPU time* is the same comparison counted in CPU time instead of wall "
-        "clock: for HTTP, requests per CPU-second of the server process; in the "
-        "browser, the time the page's main thread was busy (DevTools "
-        "`TaskDuration`). Other load on the machine disturbs it much less than the"
-        " wall clock. Targets are judged on the wall-clock ratio.",
-        "",
-        render_table(rows),
-        "",
-        f"![Ratios of this run]({CHART_PATH.relative_to(ROOT).as_posix()})",
-        "",
+        f"# Benchmarks\n\nFigures from one run of `{command}` on"
+        f" {datetime.date.today()}, which took {minutes:.1f} minutes ({load}).\n",
+        f"{INTRODUCTION}\n\n{table(results.rows)}\n",
+        "![Ratios of this run](benchmarks/results.png)\n",
     ]
-    targeted = [row for row in rows if row.target is not None]
-    if targeted:
-        out += ["## Targets", "", TARGETS_PREAMBLE, ""]
-        for row in targeted:
+    if missed := [row for row in results.rows if not row.met]:
+        out.append("## Targets missed\n")
+        for row in missed:
             out.append(
-                f"- {row.section}, {row.name}: {row.ratio:.3f} for a target of "
-                f"{row.target}: {_verdict(row)}"
-                + (
-                    f" (CPU time: {row.cpu_ratio:.3f})."
-                    if row.cpu_ratio is not None
-                    else "."
-                )
+                f"- {row.section}, {row.name}: {row.ratio:.3f} for ≥ {row.target:.2f},"
+                f" {row.verdict} (wall clock: {row.wall_ratio:.3f})."
             )
-            if not row.met:
-                out += [f"  {line}" for line in _explain(row, results)]
-        out.append("")
-    if results.steps:
-        out += [
-            "## Where the JSONP time goes",
-            "",
-            "The parts of the wrapping step timed alone, in a request context with "
-            "a callback (median µs per call). `finish()` includes the parts listed "
-            "under it; bodies are iterated as a server does, so lazy work counts; "
-            "`request.args` is parsed once per request and not counted.",
-            "",
-            render_steps(results.steps),
-            "",
-        ]
+            out += [f"  {line}" for line in explain(row, results.rows)]
+        out[-1] += "\n"
+    if results.profile:
+        out.append(
+            "## Where the JSONP time goes\n\ncProfile of JSONP answers through the"
+            " WSGI app, in CPU time. Each call the profiler sees costs it a clock"
+            " read, which inflates functions called often: compare the entries with"
+            f" each other, not with the table.\n\n```\n{results.profile}\n```\n"
+        )
+    if results.memory:
+        out.append(f"## Memory\n\n{results.memory}\n")
     if results.notes:
-        out += ["## Not measured", "", *(f"- {note}" for note in results.notes), ""]
-    out += [
-        "## How it is measured",
-        "",
-        "- **Rounds.** Each round measures every variant once; the variants "
-        "compared with each other run back to back, their order rotates from "
-        "round to round and the groups are shuffled. Ratios are taken within a "
-        "round, then the median is reported.",
-        "- **Payloads.** Small: a 95-byte user object. Big: a ~120 KB page of 460 "
-        "customer records with non-ASCII names and a few `&` (escaped in JSONP), "
-        "from a fixed seed (`benchmarks/bench_app.py`). The view returns a dict "
-        "and the app's JSON provider serializes it on every request; Express "
-        "serializes the same objects, parsed once from the same JSON.",
-        "- **In-process.** The WSGI app is called directly with a prepared "
-        "environ; the body is consumed and closed as a server does. *JSON* and "
-        "*JSONP* are the same `@jsonp` view asked without and with `?callback=`; "
-        "*no decorator* is the view without `@jsonp`.",
-        f"- **HTTP.** gunicorn, 1 sync worker; Express 5, 1 process, default "
-        f"settings (`NODE_ENV=production`); flask-jsonpify 1.5 on the same Flask "
-        f"app. `wrk -t{bench_http.WRK_THREADS} -c{bench_http.WRK_CONNECTIONS}`, "
-        f"{bench_http.DURATION[0]} s per variant and round, "
-        f"{bench_http.ROUNDS[0]} rounds, on loopback. A sync worker closes the "
-        "connection after each answer, so every gunicorn request includes a TCP "
-        "connect; Express keeps wrk's connections alive.",
-        f"- **Browser.** Chromium (Playwright, Debian's binary, headless) loads a "
-        f"page from `http://localhost:PORT` that asks "
-        f"`http://127.0.0.1:PORT{bench_browser.API_PATH}` "
-        f"{bench_browser.PARALLEL_REQUESTS} times at once, with the bundled loader "
-        f"and with fetch-jsonp; gunicorn, 1 gthread worker with "
-        f"{bench_browser.SERVER_THREADS} threads. "
-        f"{bench_browser.ROUNDS[0]} rounds after {bench_browser.WARMUP_ROUNDS} "
-        "warm-ups.",
-        "- **Noise.** The machine has "
-        f"{machine['Cores']} cores, shared during the run with other work (the "
-        f"1-minute load average was {load[0][0]:.2f} at the start and "
-        f"{load[1][0]:.2f} at the end); wrk also shares them with the server. "
-        "Interleaved rounds, medians and ratios are how the figures cope with it;"
-        " the CPU-time ratio is the cross-check.",
-        "",
-        "## Machine",
-        "",
-        *(f"- {name}: {value}" for name, value in machine.items()),
-        "",
-        "## Versions",
-        "",
-        *(f"- {name}: {value}" for name, value in versions.items()),
-        "",
-        "## Reproduce",
-        "",
-        "```",
-        "make bench                                  # full run, rewrites this file",
-        ".venv/bin/python -m benchmarks --quick      # smoke run, prints only",
-        ".venv/bin/python -m benchmarks --only http  # one section",
-        ".venv/bin/python -m benchmarks --profile    # plus a cProfile of JSONP",
-        "```",
-        "",
-        "Needs `wrk`, Node.js with npm (Express 5 and fetch-jsonp are installed "
-        "into `.cache/bench-npm/` on first use) and Chromium at `/usr/bin/chromium`"
-        " (or `CHROMIUM_PATH`); a section whose tool is missing is skipped and "
-        "listed under *Not measured*.",
-        "",
-    ]
-    return "\n".join(out)
+        out += ["## Not measured\n", *(f"- {note}" for note in results.notes), ""]
+    out += [METHOD, "## Machine and versions\n"]
+    out += [f"- {name}: {value}" for name, value in results.versions.items()]
+    return "\n".join([*out, "", REPRODUCE])
 
 
-def render_chart(rows: Sequence[Row], path: Path) -> None:
-    """Draw the ratios as horizontal bars, with their range and target."""
-    import matplotlib
+def chart(rows: Sequence[Row], path: Path) -> None:
+    """Draw the CPU-time ratios as bars with their range, the wall-clock ratios
+    as dots and the targets as marks (red: missed).
+    """
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no state
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    labels = [f"{row.section}: {row.name}" for row in rows]
     positions = list(range(len(rows)))[::-1]
-    figure, axes = pyplot.subplots(figsize=(11, 0.42 * len(rows) + 1.6))
-    axes.barh(
-        positions,
-        [row.ratio for row in rows],
-        xerr=[
-            [row.ratio - row.ratio_low for row in rows],
-            [row.ratio_high - row.ratio for row in rows],
-        ],
-        color=[SECTION_COLOURS.get(row.section, "grey") for row in rows],
-        error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "#333333"},
+    figure = Figure(figsize=(11, 0.36 * len(rows) + 1.6), layout="tight")
+    axes = figure.subplots()
+    low, high = (
+        [r.ratio - min(r.ratios) for r in rows],
+        [max(r.ratios) - r.ratio for r in rows],
     )
+    colours = [COLOURS[row.section] for row in rows]
+    axes.barh(positions, [r.ratio for r in rows], xerr=[low, high], color=colours)
+    axes.plot([row.wall_ratio for row in rows], positions, "k.")
     for position, row in zip(positions, rows, strict=True):
         if row.target is not None:
-            axes.plot(
-                [row.target.value] * 2,
-                [position - 0.4, position + 0.4],
-                color="red" if not row.met else "black",
-                linewidth=2,
-            )
-        axes.annotate(
-            f"{row.ratio:.2f}",
-            (row.ratio_high, position),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
+            mark = [position - 0.4, position + 0.4]
+            axes.plot([row.target] * 2, mark, "k" if row.met else "r", lw=2)
+        axes.annotate(f"{row.ratio:.2f}", (0.02, position), va="center", fontsize=8)
     axes.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-    axes.set_xlim(
-        0,
-        1.12
-        * max(
-            [row.ratio_high for row in rows]
-            + [row.target.value for row in rows if row.target is not None]
-        ),
-    )
-    axes.set_yticks(positions, labels, fontsize=8)
+    axes.set_yticks(positions, [f"{r.section}: {r.name}" for r in rows], fontsize=8)
     axes.set_xlabel(
-        "candidate speed ÷ baseline speed: median of rounds, whiskers: range,\n"
-        "vertical marks: targets (red: missed)",
+        "baseline ÷ candidate CPU time: median of rounds (bars), range (whiskers),\n"
+        "wall clock (dots), targets (marks; red: missed)",
         fontsize=9,
     )
     axes.set_title("flask-jsonp benchmarks: ratios from one run", fontsize=11)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    pyplot.close(figure)
+    figure.savefig(path, dpi=100)
+
+
+SECTIONS = ("inprocess", "http", "browser")
+DISTRIBUTIONS = "Flask Werkzeug orjson flask-orjson gunicorn Flask-Jsonpify psutil"
+DISTRIBUTIONS += " playwright flask-jsonp"
+
+
+def _output(*command: str) -> str:
+    """The first line a command prints, or ``not found``."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    return ((done.stdout or done.stderr).strip().splitlines() or ["none"])[0]
+
+
+def _versions(chromium: str) -> dict[str, str]:
+    memory_gib = psutil.virtual_memory().total / 2**30
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":")[1] for line in cpuinfo if "model name" in line), "")
+    versions = {
+        "Machine": f"{cpu.strip()}, {os.cpu_count()} cores, {memory_gib:.1f} GiB,"
+        f" {platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+    }
+    for name in DISTRIBUTIONS.split():
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    describe = ("git", "-C", str(common.ROOT), "describe", "--always", "--dirty")
+    versions["flask-jsonp"] += f", commit {_output(*describe)}"
+    versions["wrk"] = _output("wrk", "--version").split(" [")[0].removeprefix("wrk ")
+    versions["Node.js"] = _output("node", "--version")
+    for package in ("express", "fetch-jsonp"):
+        manifest = NPM_DIR / "node_modules" / package / "package.json"
+        found = manifest.is_file() and json.loads(manifest.read_text())["version"]
+        versions[package] = found or "not installed"
+    versions["Chromium"] = chromium or _output(CHROMIUM_PATH, "--version")
+    return versions
+
+
+def _memory() -> str:
+    found = memory.measure(memory.DEFAULT_SIZE_MB * memory.MB)
+    within = found.ratio <= memory.MAX_RATIO
+    return (
+        f"Wrapping and sending a {found.json_bytes / memory.MB:.0f} MB JSON answer"
+        " (records with `<>&`; `python -m benchmarks.memory`) allocated at most"
+        f" {found.peak_bytes / memory.MB:.1f} MB, {found.ratio:.2f}x the body: the"
+        f" bound of {memory.MAX_RATIO:.0f}x is {'met' if within else '**missed**'};"
+        f" the answer {'parses' if found.answer_ok else '**does not** parse'} back."
+    )
+
+
+def _run(sections: Sequence[str], quick: bool, profile: bool) -> Results:
+    results, chromium = Results(), ""
+    if "inprocess" in sections:
+        common.log("in-process: the WSGI app called directly")
+        results.rows += bench_inprocess.run(quick)
+    try:
+        if "http" in sections:
+            common.log("HTTP: gunicorn and Express driven by wrk")
+            rows, notes = bench_http.run(quick)
+            results.rows, results.notes = results.rows + rows, notes
+    except common.BenchmarkError as error:
+        results.notes.append(f"HTTP was not measured: {error}.")
+    try:
+        if "browser" in sections:
+            common.log("browser: the loader and fetch-jsonp in Chromium")
+            rows, chromium = bench_browser.run(quick)
+            results.rows += rows
+    except common.BenchmarkError as error:
+        results.notes.append(f"The browser was not measured: {error}.")
+    if profile:
+        common.log("profiling the JSONP request path; memory of a big answer")
+        results.profile, results.memory = bench_inprocess.profile(), _memory()
+    results.versions = _versions(chromium)
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected sections, print the table, write the report."""
-    arguments = _parse_arguments(argv)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    add = parser.add_argument
+    add("--only", action="append", choices=SECTIONS, help="run only this section")
+    add("--quick", action="store_true", help="fewer, shorter rounds: a smoke run")
+    optional = argparse.BooleanOptionalAction
+    add("--write", action=optional, help="write the report (default: full run)")
+    add("--profile", action=optional, help="profile, memory (default: full run)")
+    arguments = parser.parse_args(argv)
     sections = [name for name in SECTIONS if name in (arguments.only or SECTIONS)]
-    full_run = not arguments.quick and len(sections) == len(SECTIONS)
-    write = full_run if arguments.write is None else arguments.write
-    command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])
-    started = time.monotonic()
-    load_before = os.getloadavg()
-    results = _run(sections, arguments.quick)
-    duration = time.monotonic() - started
-    load_after = os.getloadavg()
-    print(render_table(results.rows))
-    for note in results.notes:
-        print(f"Not measured: {note}")
-    for row in results.rows:
-        if row.target is not None:
-            print(f"{row.section}, {row.name}: {row.target}: {_verdict(row)}")
-    if results.steps:
-        print("\nWhere the JSONP time goes (µs per call):")
-        print(render_steps(results.steps))
-    print(f"\nDuration: {duration / 60:.1f} min")
-    if arguments.profile:
-        for provider in ("standard", "orjson"):
-            print(bench_inprocess.profile(provider, "big"))
-    if write:
-        render_chart(results.rows, CHART_PATH)
-        REPORT_PATH.write_text(
-            render_report(results, command, duration, (load_before, load_after)),
-            encoding="utf-8",
-        )
-        log(f"wrote {REPORT_PATH.relative_to(ROOT)} and {CHART_PATH.relative_to(ROOT)}")
+    full = not arguments.quick and len(sections) == len(SECTIONS)
+    started, load = time.monotonic(), os.getloadavg()[0]
+    profile = full if arguments.profile is None else arguments.profile
+    results = _run(sections, arguments.quick, profile)
+    minutes = (time.monotonic() - started) / 60
+    load_text = f"1-minute load average {load:.2f} at the start and"
+    load_text += f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"
+    print(table(results.rows), *results.notes, sep="\n")
+    print(results.profile, results.memory, f"Duration: {minutes:.1f} min", sep="\n\n")
+    if full if arguments.write is None else arguments.write:  # default: a full run
+        chart(results.rows, common.ROOT / "benchmarks" / "results.png")
+        command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])
+        text = markdown(results, command, minutes, load_text)
+        (common.ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+        common.log("wrote BENCHMARKS.md and benchmarks/results.png")
     return 0
 
 

@@ -1,17 +1,11 @@
 """Peak memory of turning a big JSON answer into JSONP.
 
-Run as ``python -m benchmarks.memory`` (50 MB) or ``--size-mb N``. A view has
-already built its JSON body; the question is how much *more* memory
-:func:`flask_jsonp.wrapping.wrap_response` needs to wrap it. ``tracemalloc`` records
-every allocation made during the call; the peak, divided by the size of the
-JSON body, is the ratio printed. The run fails (exit status 1) above
-:data:`MAX_RATIO`, or if the wrapped answer no longer parses back to the data.
-
-The default payload is a list of records holding ``<``, ``>`` and ``&`` (HTML
-snippets), so the escaping step has to copy the body; a body without them is not
-copied at all. ``--payload markup`` wraps one string made of nothing but ``<>&``,
-the worst case: every character grows to six bytes, which is why the escaping is
-done slice by slice as the answer is sent.
+``python -m benchmarks.memory [--size-mb 50]``: a view has built its JSON
+response, ``@jsonp`` wraps it and a WSGI server sends it. The peak that
+``tracemalloc`` records meanwhile, over the JSON body's size, must stay within
+:data:`MAX_RATIO` and the answer must parse back, or the exit status is 1. The
+payload is records with ``<>&`` in HTML snippets, or with ``--payload markup``
+one string of nothing but ``<>&``, the worst case.
 """
 
 from __future__ import annotations
@@ -21,117 +15,80 @@ import gc
 import json
 import sys
 import tracemalloc
-from dataclasses import dataclass
 from typing import Any
 from typing import cast
+from typing import NamedTuple
 
 from flask import Flask
 from flask import Response
+from werkzeug.test import EnvironBuilder
 
-from flask_jsonp.wrapping import APP_LAYERS
-from flask_jsonp.wrapping import plan_for
-from flask_jsonp.wrapping import wrap_response
+from flask_jsonp import jsonp
 
-#: The bound: wrapping may use at most three times the JSON body's size on top
-#: of the body itself.
+from . import common
+
+#: Wrapping may allocate at most three times the JSON body's size.
 MAX_RATIO = 3.0
-
-#: Size of the payload ``python -m benchmarks.memory`` wraps by default.
 DEFAULT_SIZE_MB = 50
-
-#: The payloads ``--payload`` can choose.
-PAYLOADS = ("records", "markup")
-
-#: One record of the ``records`` payload, about 1 KB of JSON once serialised.
-_RECORD_TEXT = "<p>" + "lorem ipsum & dolor " * 45 + "</p>"
-
 MB = 1024 * 1024
 
-#: The callback of the measured answer.
-CALLBACK = "app.onData"
+#: One record of the ``records`` payload, about 1 KB of JSON.
+_RECORD_HTML = "<p>" + "lorem ipsum & dolor " * 45 + "</p>"
 
 
-@dataclass(frozen=True)
-class MemoryReport:
-    """What one measurement found."""
+class MemoryReport(NamedTuple):
+    """Bytes of the JSON body and peak allocated; whether the answer parsed back."""
 
-    #: Size of the view's JSON body, in bytes.
     json_bytes: int
-    #: Highest amount of memory allocated during :func:`wrap_response` and not yet
-    #: freed, in bytes.
     peak_bytes: int
-    #: Whether the wrapped answer parses back to the payload.
     answer_ok: bool
 
     @property
     def ratio(self) -> float:
-        """Peak extra memory relative to the JSON body."""
         return self.peak_bytes / self.json_bytes
 
 
 def build_payload(size_bytes: int, kind: str = "records") -> Any:
-    """Return data whose JSON is about ``size_bytes`` long.
-
-    :param kind: ``"records"``, a list of records with some markup in each, or
-        ``"markup"``, a list of one string made only of ``<>&``.
-    """
+    """Return data whose JSON is about ``size_bytes`` long (see the module)."""
     if kind == "markup":
         return ["<>&" * (size_bytes // 3)]
-    record_bytes = len(json.dumps({"id": 0, "title": "", "html": _RECORD_TEXT}))
-    count = max(1, size_bytes // (record_bytes + 24))
-    return [
-        {"id": number, "title": f"Item <{number}> & co", "html": _RECORD_TEXT}
-        for number in range(count)
-    ]
+    record = {"id": 0, "title": "Item <0> & co", "html": _RECORD_HTML}
+    count = max(1, size_bytes // (len(json.dumps(record)) + 2))
+    return [{**record, "id": n, "title": f"Item <{n}> & co"} for n in range(count)]
 
 
-def measure(size_bytes: int, kind: str = "records") -> MemoryReport:
-    """Wrap a JSON answer of about ``size_bytes`` as JSONP and measure the peak
-    memory that :func:`wrap_response` and sending the answer allocate.
+def measure(
+    size_bytes: int, kind: str = "records", returns: str = "response"
+) -> MemoryReport:
+    """Send one JSONP answer of about ``size_bytes`` and measure the peak memory
+    allocated meanwhile.
 
-    The answer is consumed chunk by chunk inside the measurement, as a WSGI
-    server writes it, since a body that needs escaping is escaped while it is
-    sent. The answer is checked on a second wrap, outside the measurement.
-
-    :param size_bytes: approximate size of the JSON body.
-    :param kind: the payload, as for :func:`build_payload`.
+    With ``returns="response"`` the view returns a JSON response built off the
+    measurement; with ``"data"`` it returns the data, which the measurement then
+    includes serialising (as a plain JSON answer would). The body is iterated
+    chunk by chunk, as a server writes it, since escaping may be lazy. The answer
+    is checked on a second request, off the measurement.
     """
     app = Flask(__name__)
     payload = build_payload(size_bytes, kind)
-    with app.test_request_context(f"/data?callback={CALLBACK}"):
-        plan = plan_for(app, APP_LAYERS)
-        response = cast(Response, app.json.response(payload))
-        json_bytes = len(response.get_data())
-        gc.collect()
-        tracemalloc.start()
-        try:
-            tracemalloc.reset_peak()
-            wrap_response(app, plan, CALLBACK, response)
-            sent = sum(len(chunk) for chunk in response.response)
-            _, peak_bytes = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        answer_ok = sent == response.content_length
-        response = wrap_response(
-            app, plan, CALLBACK, cast(Response, app.json.response(payload))
-        )
-        answer_ok = answer_ok and _answer_is_correct(response.get_data(), payload)
+    with app.app_context():
+        responses = [cast(Response, app.json.response(payload)) for _ in range(2)]
+    json_bytes = len(responses[0].get_data())
+    view = (lambda: responses.pop()) if returns == "response" else (lambda: payload)
+    app.add_url_rule("/data", "data", jsonp(view))
+    environ = EnvironBuilder("/data", query_string="callback=app.onData").get_environ()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        sum(len(chunk) for chunk in app(dict(environ), common.start_response))
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    answer = b"".join(app(dict(environ), common.start_response))
+    head, call, rest = answer.partition(b"app.onData(")
+    answer_ok = head.startswith(b"/**/") and bool(call) and rest.endswith(b");")
+    answer_ok = answer_ok and b"<" not in rest and json.loads(rest[:-2]) == payload
     return MemoryReport(json_bytes, peak_bytes, answer_ok)
-
-
-def _answer_is_correct(answer: bytes, payload: Any) -> bool:
-    """The answer is the guarded call, the escaped JSON, and ``);``, and the
-    JSON parses back to the payload.
-    """
-    prefix, call, rest = answer.partition(b"app.onData(")
-    escaped_json, suffix = rest[: -len(b");")], rest[-len(b");") :]
-    return (
-        prefix.startswith(b"/**/")
-        and bool(call)
-        and suffix == b");"
-        and b"<" not in escaped_json
-        and json.loads(escaped_json) == payload
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,35 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.memory", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument(
-        "--size-mb",
-        type=float,
-        default=DEFAULT_SIZE_MB,
-        help=f"size of the JSON body (default {DEFAULT_SIZE_MB})",
-    )
-    parser.add_argument(
-        "--max-ratio",
-        type=float,
-        default=MAX_RATIO,
-        help=f"fail above this ratio (default {MAX_RATIO})",
-    )
-    parser.add_argument(
-        "--payload",
-        choices=PAYLOADS,
-        default=PAYLOADS[0],
-        help="records with some markup (default), or nothing but markup",
-    )
+    parser.add_argument("--size-mb", type=float, default=DEFAULT_SIZE_MB)
+    parser.add_argument("--payload", choices=("records", "markup"), default="records")
+    parser.add_argument("--returns", choices=("response", "data"), default="response")
     args = parser.parse_args(argv)
-    report = measure(int(args.size_mb * MB), args.payload)
-    within = report.ratio <= args.max_ratio
-    print(f"payload:                {args.payload:>8}")
-    print(f"JSON body:              {report.json_bytes / MB:8.1f} MB")
-    print(f"peak, wrap and send:    {report.peak_bytes / MB:8.1f} MB")
+    report = measure(int(args.size_mb * MB), args.payload, args.returns)
+    within = report.ratio <= MAX_RATIO
     print(
-        f"ratio:                  {report.ratio:8.2f}x"
-        f"  (bound {args.max_ratio:.2f}x: {'ok' if within else 'FAIL'})"
+        f"{args.payload}: JSON body {report.json_bytes / MB:.1f} MB, peak while"
+        f" wrapping and sending {report.peak_bytes / MB:.1f} MB = {report.ratio:.2f}x"
+        f" (bound {MAX_RATIO:.2f}x: {'ok' if within else 'FAIL'}); the answer"
+        f" {'parses' if report.answer_ok else 'does NOT parse'} back"
     )
-    print(f"answer parses back:     {'yes' if report.answer_ok else 'NO'}")
     return 0 if within and report.answer_ok else 1
 
 

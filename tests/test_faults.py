@@ -239,17 +239,21 @@ def test_raw_non_utf8_query_string_is_a_400(
 # -- Big bodies ---------------------------------------------------------------
 
 
-def test_wrapping_a_big_body_needs_at_most_three_times_its_size() -> None:
+@pytest.mark.parametrize("returns", ["response", "data"])
+def test_wrapping_a_big_body_needs_at_most_three_times_its_size(returns: str) -> None:
     # The same measurement as `python -m benchmarks.memory`, on 5 MB.
-    report = measure(5 * 1024 * 1024)
+    report = measure(5 * 1024 * 1024, returns=returns)
     assert report.answer_ok
     assert report.ratio <= MAX_RATIO, f"{report.ratio:.2f}x"
 
 
-def test_wrapping_a_markup_only_body_needs_at_most_three_times_its_size() -> None:
+@pytest.mark.parametrize("returns", ["response", "data"])
+def test_wrapping_a_markup_only_body_needs_at_most_three_times_its_size(
+    returns: str,
+) -> None:
     # Big enough to be escaped in slices, as a 50 MB body is; smaller bodies are
     # escaped at once, and then need up to about ten times their (small) size.
-    report = measure(4 * EAGER_ESCAPE_LIMIT, "markup")
+    report = measure(4 * EAGER_ESCAPE_LIMIT, "markup", returns)
     assert report.answer_ok
     assert report.ratio <= MAX_RATIO, f"{report.ratio:.2f}x"
 

@@ -15,7 +15,7 @@ from flask import Flask
 from flask import jsonify
 from flask import Response
 from flask import send_file
-from flask_jsonpify import jsonpify  # type: ignore[import-untyped]
+from flask_jsonpify import jsonpify
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp

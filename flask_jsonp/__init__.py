@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from .callback import CALLBACK_POLICIES
+from .callback import callback_refusal
+from .callback import CallbackAllowlist
 from .callback import is_valid_callback
+from .callback import parse_callback_allowlist
 from .decorators import jsonp
 from .decorators import jsonpify
 from .errors import CallbackNotAllowed
@@ -13,13 +17,17 @@ from .errors import ReferrerNotAllowed
 from .extension import JSONP
 
 __all__ = [
+    "CALLBACK_POLICIES",
     "JSONP",
+    "CallbackAllowlist",
     "CallbackNotAllowed",
     "InvalidCallback",
     "JsonpMethodNotAllowed",
     "JsonpRequestError",
     "ReferrerNotAllowed",
+    "callback_refusal",
     "is_valid_callback",
     "jsonp",
     "jsonpify",
+    "parse_callback_allowlist",
 ]

@@ -173,16 +173,18 @@ def callback_refusal(
 ) -> str | None:
     """Tell why ``callback`` may not be written into a JSONP answer, if it may not.
 
-    Under both policies the callback must match :data:`CALLBACK_PATTERN` and no
-    segment may be one of :data:`RESERVED_WORDS`. The ``"safe"`` policy also
+    Under both policies the callback must match
+    :data:`~flask_jsonp.callback.CALLBACK_PATTERN` and no segment may be one of
+    :data:`~flask_jsonp.callback.RESERVED_WORDS`. The ``"safe"`` policy also
     refuses a callback
 
-    - whose first segment is a global of the browser (:data:`BROWSER_GLOBALS`,
+    - whose first segment is a global of the browser
+      (:data:`~flask_jsonp.callback.BROWSER_GLOBALS`,
       read from Chromium and Firefox: ``window``, ``opener``, ``document``,
       ``location``, ``setTimeout``, ``eval``, ``alert``, the ``on*`` event
-      handler slots...) or one of :data:`LIBRARY_GLOBALS`;
-    - any segment of which is one of :data:`SINK_SEGMENTS` or
-      :data:`EVENT_HANDLER_SLOTS`.
+      handler slots...) or one of :data:`~flask_jsonp.callback.LIBRARY_GLOBALS`;
+    - any segment of which is one of :data:`~flask_jsonp.callback.SINK_SEGMENTS` or
+      :data:`~flask_jsonp.callback.EVENT_HANDLER_SLOTS`.
 
     What is left are names under the page's own globals: the ones client
     libraries and page authors define (``jQuery3710…_1700000000000``,
@@ -191,7 +193,8 @@ def callback_refusal(
     :param callback: the callback as given by the client.
     :param policy: one of :data:`CALLBACK_POLICIES`.
     :return: ``None`` if the callback is acceptable, else one of
-        :data:`REFUSAL_REASONS`, which never contains the callback.
+        :data:`~flask_jsonp.callback.REFUSAL_REASONS`, which never contains the
+        callback.
     :raise ValueError: for an unknown policy.
 
     .. versionadded:: 0.1

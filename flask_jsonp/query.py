@@ -32,13 +32,6 @@ class CallbackFinder:
         encoded = ("%", "+") if any(" " in param for param in params) else ("%",)
         self._markers = (*params, *encoded)
 
-    def _may_be_in(self, query: str) -> bool:
-        # A loop, not any(): creating a generator costs more than the search.
-        for marker in self._markers:  # noqa: SIM110
-            if marker in query:
-                return True
-        return False
-
     def find(self, query: str) -> str | None:
         """Return the callback in ``query`` (the WSGI ``QUERY_STRING``), or
         ``None`` if none of the parameters is given.
@@ -46,7 +39,13 @@ class CallbackFinder:
         :raise QueryError: a parameter is given more than once, or the query
             string is not valid UTF-8.
         """
-        if not query or not self._may_be_in(query):
+        if not query:
+            return None
+        # A loop, not any(): creating a generator costs more than the search.
+        for marker in self._markers:
+            if marker in query:
+                break
+        else:
             return None
         if not query.isascii():
             # WSGI hands over the raw bytes as latin-1; like Werkzeug, refuse

@@ -69,8 +69,14 @@ PROTO_KEY_REPLACEMENT = rb'\1["__proto__"]'
 
 #: Lead byte of the UTF-8 encodings of U+2028 and U+2029. Finding one byte is a
 #: ``memchr``, many times faster than searching for a three-byte sequence, and
-#: most bodies do not contain it.
-_LINE_SEPARATOR_LEAD = "\u2028".encode()[:1]
+#: most bodies do not contain it. Single bytes are searched for as ints: ``int in
+#: bytes`` is a bare ``memchr``, where ``bytes in bytes`` first tries to read its
+#: operand as an int and handles the failure, which costs more than the search in
+#: a small body.
+_LINE_SEPARATOR_LEAD = "\u2028".encode()[0]
+
+#: A byte of every ``"__proto__"`` key.
+_UNDERSCORE = ord("_")
 
 Escapes = tuple[tuple[bytes, bytes], ...]
 
@@ -82,20 +88,20 @@ _SEPARATOR_ESCAPES = SCRIPT_UNSAFE_JSON_BYTES[3:]
 
 def _escapes_needed(json_body: bytes) -> Escapes:
     """Return the pairs of :data:`SCRIPT_UNSAFE_JSON_BYTES` that occur in
-    ``json_body``, searching each byte once (a ``memchr``), and the three-byte
+    ``json_body``: one ``memchr`` per byte, and a search for the three-byte
     line separators only when their lead byte occurs.
     """
-    present = (b"<" in json_body, b">" in json_body, b"&" in json_body)
-    separators = _LINE_SEPARATOR_LEAD in json_body
-    if not (separators or any(present)):
-        # Most bodies: four memchr and nothing else.
-        return ()
-    found = [
-        pair for pair, is_in in zip(_SINGLE_BYTE_ESCAPES, present, strict=True) if is_in
-    ]
-    if separators:
-        found += [pair for pair in _SEPARATOR_ESCAPES if pair[0] in json_body]
-    return tuple(found)
+    # Plain ifs: a comprehension's frame costs more than these searches in a
+    # small body.
+    found: Escapes = ()
+    for pair in _SINGLE_BYTE_ESCAPES:
+        if pair[0][0] in json_body:
+            found += (pair,)
+    if _LINE_SEPARATOR_LEAD in json_body:
+        for pair in _SEPARATOR_ESCAPES:
+            if pair[0] in json_body:
+                found += (pair,)
+    return found
 
 
 def _escape(json_body: bytes, escapes: Escapes) -> bytes:
@@ -223,25 +229,26 @@ def jsonp_body(
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d},"data":' % envelope_status
         suffix = b"}" + suffix
-    if json_body.endswith(b"\n"):
+    if json_body[-1:] == b"\n":
         json_body = json_body[:-1]
     # Most bodies have no "_" at all, which one memchr tells.
-    if b"_" in json_body:
+    if _UNDERSCORE in json_body:
         json_body = own_proto_keys(json_body)
     escapes = _escapes_needed(json_body)
-    if escapes and len(json_body) > EAGER_ESCAPE_LIMIT:
-        growth = sum(
-            json_body.count(unsafe) * (len(escaped) - len(unsafe))
-            for unsafe, escaped in escapes
-        )
-        length = len(prefix) + len(json_body) + growth + len(suffix)
-        lazy = _chain(prefix, _escaped_slices(json_body, escapes), suffix)
-        return JsonpBody(lazy, length)
-    middle = _escape(json_body, escapes)
-    length = len(prefix) + len(middle) + len(suffix)
+    if escapes:
+        if len(json_body) > EAGER_ESCAPE_LIMIT:
+            growth = sum(
+                json_body.count(unsafe) * (len(escaped) - len(unsafe))
+                for unsafe, escaped in escapes
+            )
+            length = len(prefix) + len(json_body) + growth + len(suffix)
+            lazy = _chain(prefix, _escaped_slices(json_body, escapes), suffix)
+            return JsonpBody(lazy, length)
+        json_body = _escape(json_body, escapes)
+    length = len(prefix) + len(json_body) + len(suffix)
     if length <= SINGLE_CHUNK_LIMIT:
-        return JsonpBody((b"".join((prefix, middle, suffix)),), length)
-    return JsonpBody((prefix, middle, suffix), length)
+        return JsonpBody((prefix + json_body + suffix,), length)
+    return JsonpBody((prefix, json_body, suffix), length)
 
 
 def _chain(prefix: bytes, middle: Iterator[bytes], suffix: bytes) -> Iterator[bytes]:

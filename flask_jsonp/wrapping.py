@@ -349,18 +349,6 @@ def _json_answer(
     return response
 
 
-def _plain_answer(app: Flask, rv: Any) -> Response:
-    if type(rv) is dict or type(rv) is list:
-        # What Flask's make_response does for these, without its type checks.
-        response = cast(Response, app.json.response(rv))
-        # A new response: add, which is cheaper than set.
-        response.headers.add("X-Content-Type-Options", NOSNIFF)
-        return response
-    response = app.make_response(rv)
-    add_nosniff(response)
-    return response
-
-
 def _enveloped_error(
     app: Flask, plan: JsonpPlan, callback: str, error: HTTPException
 ) -> Response:
@@ -406,7 +394,7 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
         except KeyError:
             plan = plan_for(app, layers)
         environ[WRAPPED_ENVIRON_KEY] = True
-        callback = plan.find_callback(environ)
+        callback = plan.find_callback(environ) if environ.get("QUERY_STRING") else None
         if callback is not None:
             plan.check(callback, environ)
         try:
@@ -415,7 +403,15 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
             else:
                 rv = app.ensure_sync(inner)(*args, **kwargs)
             if callback is None:
-                return _plain_answer(app, rv)
+                if type(rv) is dict or type(rv) is list:
+                    # What Flask's make_response does for these, on a response
+                    # that is new: add() costs less than setting the header.
+                    response = cast(Response, app.json.response(rv))
+                    response.headers.add("X-Content-Type-Options", NOSNIFF)
+                    return response
+                response = app.make_response(rv)
+                add_nosniff(response)
+                return response
             answer = _json_answer(app, plan, callback, rv, environ)
             if answer is not None:
                 return answer

@@ -869,7 +869,7 @@ def test_strict_dynamic_trusts_the_loaders_scripts_without_a_nonce(
             script.src = src;
             document.head.append(script);
         })""",
-        api("/api/data/list?callback=console.log"),
+        api("/api/data/list?callback=pageDefinedName"),
     )
     assert loaded == "load"
 

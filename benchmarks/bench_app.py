@@ -1,8 +1,10 @@
 """The application and payloads every benchmark measures.
 
 :func:`create_app` serves each payload as ``/bare/<size>``, an undecorated
-:func:`~flask.jsonify` view (plain JSON), as ``/jsonp/<size>``, the same view
-under ``@jsonp``, and as ``/jsonpify/<size>``, flask-jsonpify's ``jsonpify()``.
+:func:`~flask.jsonify` view (plain JSON); as ``/jsonp/<size>``, a ``@jsonp``
+view returning the data (asked with and without a callback); as
+``/jsonp-response/<size>``, ``@jsonp`` over the ``jsonify`` view; and as
+``/jsonpify/<size>``, flask-jsonpify's ``jsonpify()``.
 """
 
 from __future__ import annotations
@@ -117,7 +119,9 @@ def create_app(provider: str = "standard") -> Flask:
         return jsonpify(data[size])
 
     app.add_url_rule(f"/bare/{SIZE}", "bare", bare)
-    app.add_url_rule(f"/jsonp/{SIZE}", "jsonp", jsonp(bare))
+    # A JSONP view as the README writes it, returning the data; and over jsonify().
+    app.add_url_rule(f"/jsonp/{SIZE}", "jsonp", jsonp(lambda size: data[size]))
+    app.add_url_rule(f"/jsonp-response/{SIZE}", "jsonp_response", jsonp(bare))
     app.add_url_rule(f"/jsonpify/{SIZE}", "jsonpify", jsonpify_view)
 
     @app.get("/bench/page")

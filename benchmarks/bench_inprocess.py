@@ -35,14 +35,22 @@ KINDS = {
     "bare": ("/bare/", False),
     "json": ("/jsonp/", False),
     "jsonp": ("/jsonp/", True),
+    "jsonp-response": ("/jsonp-response/", True),
     "jsonpify": ("/jsonpify/", True),
 }
 
-#: The comparisons: name, baseline kind, candidate kind, targets (small, big).
-COMPARISONS = (
+#: The comparisons: name, baseline kind, candidate kind, targets (small, big) or
+#: ``None``.
+COMPARISONS: tuple[tuple[str, str, str, tuple[float, float] | None], ...] = (
     ("JSONP vs plain JSON", "bare", "jsonp", (0.90, 0.97)),
     ("@jsonp without callback vs no decorator", "bare", "json", (0.98, 0.98)),
     ("flask-jsonp vs flask-jsonpify", "jsonpify", "jsonp", (1.0, 1.0)),
+    (
+        "JSONP of a view returning jsonify() vs plain JSON",
+        "bare",
+        "jsonp-response",
+        None,
+    ),
 )
 
 #: Calls profiled by :func:`profile`, and functions listed in each of its tables.
@@ -99,7 +107,8 @@ def run(quick: bool = False) -> list[common.Row]:
     for provider, size, _ in (block[0] for block in blocks):
         for name, baseline, candidate, targets in COMPARISONS:
             pair = samples[provider, size, baseline], samples[provider, size, candidate]
-            name, target = f"{size}, {provider}: {name}", targets[SIZES.index(size)]
+            target = None if targets is None else targets[SIZES.index(size)]
+            name = f"{size}, {provider}: {name}"
             rows.append(
                 common.Row(
                     "in-process", name, (baseline, candidate), pair, "µs", target

@@ -60,14 +60,11 @@ def build_payload(size_bytes: int, kind: str = "records") -> Any:
 def measure(
     size_bytes: int, kind: str = "records", returns: str = "response"
 ) -> MemoryReport:
-    """Send one JSONP answer of about ``size_bytes`` and measure the peak memory
-    allocated meanwhile.
-
-    With ``returns="response"`` the view returns a JSON response built off the
-    measurement; with ``"data"`` it returns the data, which the measurement then
-    includes serialising (as a plain JSON answer would). The body is iterated
-    chunk by chunk, as a server writes it, since escaping may be lazy. The answer
-    is checked on a second request, off the measurement.
+    """Send one JSONP answer of about ``size_bytes``; measure the peak memory
+    allocated meanwhile. The view returns a JSON response built off the
+    measurement (``returns="response"``) or the data, serialised within it. The
+    body is iterated chunk by chunk, as a server writes it (escaping may be lazy);
+    the answer is checked on a second request, off the measurement.
     """
     app = Flask(__name__)
     payload = build_payload(size_bytes, kind)

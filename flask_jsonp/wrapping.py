@@ -244,13 +244,28 @@ def _warn_credentialed(app: Flask, plan: JsonpPlan, environ: Mapping[str, Any]) 
     )
 
 
-def _set_answer_headers(response: Response, plan: JsonpPlan) -> None:
-    """Give a response built from the view's own headers those of a JSONP
-    answer; the allowlist's ``private`` replaces a ``public`` of the view's.
+#: Headers of the view's response that a JSONP answer replaces.
+_REPLACED_HEADERS = frozenset(
+    {"content-type", "content-length", "x-content-type-options", CORP_HEADER[0].lower()}
+)
+
+
+def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> None:
+    """Give a response the headers of a JSONP answer, keeping the view's others;
+    the allowlist's ``private`` replaces a ``public`` of the view's.
     """
-    response.content_type = JAVASCRIPT_CONTENT_TYPE
-    add_nosniff(response)
-    response.headers[CORP_HEADER[0]] = CORP_HEADER[1]
+    # One new list: setting a header scans and rewrites the list each time,
+    # where add() appends.
+    headers = Headers()
+    for name, value in response.headers.items():
+        if name.lower() not in _REPLACED_HEADERS:
+            headers.add(name, value)
+    headers.add("Content-Type", JAVASCRIPT_CONTENT_TYPE)
+    headers.add("Content-Length", str(length))
+    for name, value in plan.answer_headers:
+        if name == "X-Content-Type-Options" or name == CORP_HEADER[0]:
+            headers.add(name, value)
+    response.headers = headers
     if plan.options.allowed_referrers:
         response.vary.update(REFERRER_HEADERS)
         response.cache_control.public = False
@@ -263,6 +278,7 @@ def wrap_response(
     callback: str,
     response: Response,
     error: HTTPException | None = None,
+    environ: Mapping[str, Any] | None = None,
 ) -> Response:
     """Turn a JSON response into the JSONP answer for ``callback``, in place.
 
@@ -273,10 +289,10 @@ def wrap_response(
 
     :param response: the view's response, after the app's error handlers.
     :param error: the HTTP error the response answers, if known.
+    :param environ: the request's WSGI environ, if the caller has it at hand.
 
     .. versionadded:: 0.1
     """
-    add_nosniff(response)
     status = response.status_code
     envelope = plan.options.envelope
     if envelope and status >= 400:
@@ -288,14 +304,14 @@ def wrap_response(
     ):
         json_body = response.get_data() or b"null"
     else:
+        add_nosniff(response)
         return response
-    _warn_credentialed(app, plan, request.environ)
+    _warn_credentialed(app, plan, request.environ if environ is None else environ)
     body = jsonp_body(callback, json_body, status if envelope else None)
     if envelope:
         response.status_code = 200
     response.response = body.chunks
-    response.content_length = body.length
-    _set_answer_headers(response, plan)
+    _set_answer_headers(response, plan, body.length)
     return response
 
 
@@ -339,13 +355,13 @@ def _json_answer(
         add_header = response.headers.add
         for name, value in plan.answer_headers:
             add_header(name, value)
+        if data is chunks:
+            response.content_length = built.length
     else:
         response = app.response_class(
             data, status=200 if envelope_status else status, headers=headers
         )
-        _set_answer_headers(response, plan)
-    if data is chunks:
-        response.content_length = built.length
+        _set_answer_headers(response, plan, built.length)
     return response
 
 
@@ -353,7 +369,7 @@ def _enveloped_error(
     app: Flask, plan: JsonpPlan, callback: str, error: HTTPException
 ) -> Response:
     response = app.make_response(app.handle_http_exception(error))
-    return wrap_response(app, plan, callback, response, error)
+    return wrap_response(app, plan, callback, response, error, request.environ)
 
 
 def _nosniff_on_error() -> None:
@@ -415,7 +431,8 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
             answer = _json_answer(app, plan, callback, rv, environ)
             if answer is not None:
                 return answer
-            return wrap_response(app, plan, callback, app.make_response(rv))
+            response = app.make_response(rv)
+            return wrap_response(app, plan, callback, response, None, environ)
         except HTTPException as error:
             if callback is not None and plan.options.envelope:
                 return _enveloped_error(app, plan, callback, error)
@@ -451,4 +468,4 @@ def jsonp_from_response(response: Response) -> Response:
         add_nosniff(response)
         return response
     plan.check(callback, environ)
-    return wrap_response(app, plan, callback, response)
+    return wrap_response(app, plan, callback, response, None, environ)

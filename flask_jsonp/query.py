@@ -54,6 +54,8 @@ class CallbackFinder:
                 query = query.encode("latin-1").decode("utf-8")
             except UnicodeError:
                 raise QueryError("The query string is not valid UTF-8.") from None
+        if len(self.params) == 1:
+            return self._find_one(query, self.params[0])
         values: dict[str, list[str]] = {}
         for field in query.split("&"):
             if not field:
@@ -75,3 +77,20 @@ class CallbackFinder:
                 raise QueryError(f"The {param!r} parameter is given more than once.")
             return given[0]
         return None
+
+    @staticmethod
+    def _find_one(query: str, param: str) -> str | None:
+        # The common case of one parameter name, without the bookkeeping that
+        # several names need.
+        found = None
+        for field in query.split("&"):
+            name, _, value = field.partition("=")
+            if name != param:
+                if "%" not in name and "+" not in name:
+                    continue
+                if unquote_plus(name) != param:
+                    continue
+            if found is not None:
+                raise QueryError(f"The {param!r} parameter is given more than once.")
+            found = unquote_plus(value) if "%" in value or "+" in value else value
+        return found

@@ -73,11 +73,19 @@ logger = logging.getLogger("flask_jsonp")
 #: the view and its layers.
 WRAPPED_ENVIRON_KEY = "flask_jsonp.wrapped"
 
+#: Set in the WSGI environ by a JSONP view with a referrer allowlist that another
+#: JSONP view called: the answer the outer view makes depends on the page too.
+REFERRER_CHECKED_ENVIRON_KEY = "flask_jsonp.referrer_checked"
+
 #: Content type of JSONP answers.
 JAVASCRIPT_CONTENT_TYPE = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
 
-#: Let pages that require CORP (Cross-Origin-Embedder-Policy) load the script.
-CORP_HEADER = ("Cross-Origin-Resource-Policy", "cross-origin")
+#: Headers of every JSONP answer besides its type and length: nosniff, and CORP
+#: to let pages that require it (Cross-Origin-Embedder-Policy) load the script.
+JSONP_HEADERS = (
+    ("X-Content-Type-Options", NOSNIFF),
+    ("Cross-Origin-Resource-Policy", "cross-origin"),
+)
 
 #: Attributes of a wrapped view: the view it wraps and its layers.
 _VIEW_ATTR = "__jsonp_view__"
@@ -115,8 +123,8 @@ class JsonpPlan:
     def __init__(self, options: JsonpOptions) -> None:
         self.options = options
         self.finder = CallbackFinder(options.callback_params)
-        #: Headers of every JSONP answer, besides the content type.
-        self.answer_headers = [("X-Content-Type-Options", NOSNIFF), CORP_HEADER]
+        #: Headers of this view's JSONP answers, besides type and length.
+        self.answer_headers = list(JSONP_HEADERS)
         if options.allowed_referrers:
             # The answer depends on the page that asked: keep shared caches
             # from serving it to another page.
@@ -246,7 +254,7 @@ def _warn_credentialed(app: Flask, plan: JsonpPlan, environ: Mapping[str, Any]) 
 
 #: Headers of the view's response that a JSONP answer replaces.
 _REPLACED_HEADERS = frozenset(
-    {"content-type", "content-length", "x-content-type-options", CORP_HEADER[0].lower()}
+    {"content-type", "content-length", *(name.lower() for name, _ in JSONP_HEADERS)}
 )
 
 
@@ -262,14 +270,20 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
             headers.add(name, value)
     headers.add("Content-Type", JAVASCRIPT_CONTENT_TYPE)
     headers.add("Content-Length", str(length))
-    for name, value in plan.answer_headers:
-        if name == "X-Content-Type-Options" or name == CORP_HEADER[0]:
-            headers.add(name, value)
+    for name, value in JSONP_HEADERS:
+        headers.add(name, value)
     response.headers = headers
     if plan.options.allowed_referrers:
-        response.vary.update(REFERRER_HEADERS)
-        response.cache_control.public = False
-        response.cache_control.private = True
+        _make_private(response)
+
+
+def _make_private(response: Response) -> None:
+    """Keep shared caches from serving an answer that depends on the page to
+    another page, merged with the view's own ``Vary`` and ``Cache-Control``.
+    """
+    response.vary.update(REFERRER_HEADERS)
+    response.cache_control.public = False
+    response.cache_control.private = True
 
 
 def wrap_response(
@@ -306,12 +320,16 @@ def wrap_response(
     else:
         add_nosniff(response)
         return response
-    _warn_credentialed(app, plan, request.environ if environ is None else environ)
+    if environ is None:
+        environ = request.environ
+    _warn_credentialed(app, plan, environ)
     body = jsonp_body(callback, json_body, status if envelope else None)
     if envelope:
         response.status_code = 200
     response.response = body.chunks
     _set_answer_headers(response, plan, body.length)
+    if REFERRER_CHECKED_ENVIRON_KEY in environ and not plan.options.allowed_referrers:
+        _make_private(response)
     return response
 
 
@@ -362,6 +380,8 @@ def _json_answer(
             data, status=200 if envelope_status else status, headers=headers
         )
         _set_answer_headers(response, plan, built.length)
+    if REFERRER_CHECKED_ENVIRON_KEY in environ and not plan.options.allowed_referrers:
+        _make_private(response)
     return response
 
 
@@ -409,10 +429,16 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
             plan = app.extensions[EXTENSION_KEY].plans[layers]
         except KeyError:
             plan = plan_for(app, layers)
-        environ[WRAPPED_ENVIRON_KEY] = True
         callback = plan.find_callback(environ) if environ.get("QUERY_STRING") else None
         if callback is not None:
             plan.check(callback, environ)
+        if WRAPPED_ENVIRON_KEY in environ:
+            # Called by another JSONP view, which wraps the answer: only
+            # this view's checks apply here.
+            if plan.options.allowed_referrers:
+                environ[REFERRER_CHECKED_ENVIRON_KEY] = True
+            return app.ensure_sync(inner)(*args, **kwargs)  # type: ignore[no-any-return]
+        environ[WRAPPED_ENVIRON_KEY] = True
         try:
             if sync_view is not None:
                 rv = sync_view(*args, **kwargs)

@@ -318,3 +318,26 @@ def test_http_errors_carry_nosniff_and_are_enveloped_only_when_asked(
     if door != "jsonpify":
         assert plain.headers["X-Content-Type-Options"] == "nosniff"
     assert not plain.data.startswith(b"/**/")
+
+
+def test_a_jsonp_view_calling_another_wraps_once_and_checks_both(
+    app: Flask, node: NodeRunner
+) -> None:
+    @jsonp(allowed_referrers=[ALLOWED])
+    def inner() -> Any:
+        return DATA
+
+    @app.get("/outer")
+    @jsonp(allowed_callbacks=["cb"])
+    def outer() -> Any:
+        return inner()
+
+    response = _get(app, "/outer?callback=cb", ALLOWED)
+    assert run_jsonp(node, response, "cb") == DATA
+    assert response.data.count(b"/**/") == 1
+    assert response.cache_control.private
+    assert {"Referer", "Sec-Fetch-Site"} <= set(response.vary)
+    assert_refused(_get(app, "/outer?callback=cb", OTHER), 403, "referrer_not_allowed")
+    assert_refused(
+        _get(app, "/outer?callback=cbX", ALLOWED), 403, "callback_not_allowed"
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
-from typing import cast
 
 from flask import Blueprint
 from flask import Flask
@@ -127,8 +126,9 @@ def _wrap_blueprint_views(
     """Wrap the views of a JSONP blueprint as it is registered: those already
     added to the app, and those its later setup functions add.
     """
-    app = state.app
-    jsonp_state = state_for(cast(Flask, app))
+    # Any: Flask 3 types the setup state's app as its sans-IO base class.
+    app: Any = state.app
+    jsonp_state = state_for(app)
     name = f"{state.name_prefix}.{state.name}".lstrip(".")
     # A nested blueprint is registered after its parents, so the layers of the
     # nearest JSONP parent (which hold its own parents') are known.

@@ -50,12 +50,6 @@ nitpick_ignore = [
     # Werkzeug's HTTPException.__init__ annotates with this private alias of
     # werkzeug.sansio.response.Response, which Werkzeug does not document.
     ("py:class", "SansIOResponse"),
-    # The decorators.py docstring names flask.jsonify; Flask documents it as
-    # flask.json.jsonify.
-    ("py:func", "flask.jsonify"),
-    # The jsonp docstring points at the private module that resolves options,
-    # which the API page does not document.
-    ("py:mod", "flask_jsonp.options"),
 ]
 
 autodoc_member_order = "bysource"

@@ -71,8 +71,10 @@ def jsonp(
     Options left as ``None`` come from :class:`~flask_jsonp.JSONP`'s defaults,
     then the ``JSONP_*`` config keys. Stacked on a view that is already a JSONP
     view (another ``@jsonp``, or a view of a JSONP blueprint), it adds a layer
-    instead of wrapping twice: the answer is wrapped once, and the strictest
-    policy of the layers applies (see :mod:`flask_jsonp.options`).
+    instead of wrapping twice. The answer is wrapped once, with the strictest
+    policy of the layers: every allowlist must accept the request, and the
+    shortest length limit and the strictest callback policy win; the innermost
+    layer that sets ``callback_params`` or ``envelope`` decides those.
 
     :param view: the view function, when used bare.
     :param callback_params: query parameter name(s) carrying the callback; the
@@ -112,7 +114,7 @@ def jsonp(
 
 
 def jsonpify(*args: Any, **kwargs: Any) -> Response:
-    """Like :func:`flask.jsonify`, but answer JSONP when the request carries a
+    """Like :func:`flask.json.jsonify`, but answer JSONP when the request carries a
     valid callback.
 
     The request is checked as by :func:`jsonp`, with the app's options::

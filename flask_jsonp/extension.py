@@ -98,7 +98,15 @@ class JSONP:
         first; with the envelope, the callback receives the handler's JSON, or
         the status's standard name and description.
 
+        :param blueprint: the blueprint whose views answer JSONP.
+        :param callback_params: as for :func:`~flask_jsonp.jsonp`.
+        :param max_callback_length: as for :func:`~flask_jsonp.jsonp`.
+        :param callback_policy: as for :func:`~flask_jsonp.jsonp`.
+        :param allowed_callbacks: as for :func:`~flask_jsonp.jsonp`.
+        :param allowed_referrers: as for :func:`~flask_jsonp.jsonp`.
+        :param envelope: as for :func:`~flask_jsonp.jsonp`.
         :return: the blueprint, for one-line use.
+        :raise TypeError, ValueError: for invalid options, at once.
 
         .. versionadded:: 0.1
         """

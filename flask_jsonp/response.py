@@ -212,7 +212,7 @@ def jsonp_body(
 
     The body is the guarded call, the escaped JSON and the closing ``);``, the
     same bytes whatever the size: a trailing newline (which
-    :func:`flask.jsonify` adds) is dropped, and ``"__proto__"`` keys become
+    :func:`flask.json.jsonify` adds) is dropped, and ``"__proto__"`` keys become
     own properties (:func:`own_proto_keys`). A small body is one chunk. A big
     one is not copied when it needs no change, and a very big one that needs
     escaping is escaped lazily, slice by slice, as it is sent.

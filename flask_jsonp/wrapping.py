@@ -197,7 +197,7 @@ def plan_for(app: Flask, layers: Layers) -> JsonpPlan:
 
 
 def _dumps(app: Flask, obj: Any) -> bytes:
-    """Serialize ``obj`` as :func:`flask.jsonify` would, to UTF-8 bytes.
+    """Serialize ``obj`` as :func:`flask.json.jsonify` would, to UTF-8 bytes.
 
     A provider whose ``response()`` is Flask's own is asked for ``dumps()``
     with the arguments that ``response()`` would pass, which saves building a

@@ -30,7 +30,7 @@ WRK_SCRIPT = common.ROOT / "benchmarks" / "wrk_summary.lua"
 
 #: Seconds per wrk run and rounds (full run, quick run); wrk counts whole seconds.
 DURATION = (1, 1)
-ROUNDS = (9, 2)
+ROUNDS = (11, 2)
 
 #: The comparisons, for each size: name, baseline and candidate variants (server,
 #: kind of answer, and "close" to send ``Connection: close`` as a sync worker does).

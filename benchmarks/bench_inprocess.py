@@ -28,7 +28,7 @@ from .bench_app import SIZES
 
 #: CPU seconds of one batch, and rounds (full run, quick run).
 BATCH_SECONDS = (0.04, 0.02)
-ROUNDS = (15, 3)
+ROUNDS = (41, 3)
 
 #: The kinds of request, by name: URL path prefix, and whether a callback is sent.
 KINDS = {

@@ -48,9 +48,10 @@ than the wall clock (*Ratio, wall*). Absolute numbers are no promise."""
 
 METHOD = f"""## How it is measured
 
-`bare` is an undecorated `jsonify` view (plain JSON), `jsonp` the same view under
-`@jsonp` asked with `?callback=`, `json` without one, `jsonpify` flask-jsonpify 1.5,
-on payloads of 95 B and about 120 KB. In-process: {bench_inprocess.ROUNDS[0]}
+`bare` is an undecorated `jsonify` view (plain JSON), `jsonp` a `@jsonp` view that
+returns the data, asked with `?callback=` (`json`: without one), `jsonp-response`
+`@jsonp` over the `bare` view, `jsonpify` flask-jsonpify 1.5, on payloads of 95 B
+and about 120 KB. In-process: {bench_inprocess.ROUNDS[0]}
 rounds of WSGI calls. HTTP: gunicorn (1 sync worker) and Express 5 (1 process)
 under `wrk {" ".join(bench_http.WRK_OPTIONS[:2])}`, {bench_http.ROUNDS[0]} rounds
 of {bench_http.DURATION[0]} s. Browser: {bench_browser.ROUNDS[0]} rounds in
@@ -155,6 +156,7 @@ def markdown(results: Results, command: str, minutes: float, load: str) -> str:
             " read, which inflates functions called often: compare the entries with"
             f" each other, not with the table.\n\n```\n{results.profile}\n```\n"
         )
+        out.append((Path(__file__).parent / "analysis.md").read_text())
     if results.memory:
         out.append(f"## Memory\n\n{results.memory}\n")
     if results.notes:
@@ -165,9 +167,7 @@ def markdown(results: Results, command: str, minutes: float, load: str) -> str:
 
 
 def chart(rows: Sequence[Row], path: Path) -> None:
-    """Draw the CPU-time ratios as bars with their range, the wall-clock ratios
-    as dots and the targets as marks (red: missed).
-    """
+    """Draw CPU ratios as bars with their range, wall ratios as dots, targets."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no state
 
     positions = list(range(len(rows)))[::-1]

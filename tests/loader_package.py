@@ -7,12 +7,10 @@ from __future__ import annotations
 import configparser
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.tools import missing_tool
-from tests.tools import require_executable
+from tests.browser.vendor import run_npm
 
 ROOT = Path(__file__).parent.parent
 PACKAGE_DIR = ROOT / "flask_jsonp" / "static"
@@ -71,22 +69,7 @@ def npm_version(version: str) -> str:
 
 
 def _npm(arguments: list[str], cwd: Path) -> str:
-    npm = require_executable("npm")
-    command = [npm, *arguments, "--no-audit", "--no-fund"]
-    try:
-        result = subprocess.run(
-            command,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=NPM_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        missing_tool(f"npm {' '.join(arguments)} timed out")
-    if result.returncode != 0:
-        missing_tool(f"npm {' '.join(arguments)} failed:\n{result.stderr}")
-    return result.stdout
+    return run_npm(arguments, cwd, NPM_TIMEOUT)
 
 
 def install_loader_package(project: Path) -> Path:

@@ -52,6 +52,31 @@ def installed_version(package: str) -> str | None:
         return None
 
 
+def run_npm(
+    arguments: list[str], cwd: Path | None = None, timeout: int = NPM_INSTALL_TIMEOUT
+) -> str:
+    """Run npm with ``arguments`` and return its output; skip the test (fail it
+    under CI) if npm is missing, fails or takes longer than ``timeout`` seconds.
+    """
+    command = [require_executable("npm"), *arguments, "--no-audit", "--no-fund"]
+    try:
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            # puppeteer-core never downloads; this says so to any helper.
+            env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        missing_tool(f"npm {' '.join(arguments)} timed out")
+    if result.returncode != 0:
+        missing_tool(f"npm {' '.join(arguments)} failed:\n{result.stderr}")
+    return result.stdout
+
+
 def install_npm_packages(packages: Mapping[str, str]) -> dict[str, str]:
     """Install ``packages`` (name to a version prefix: ``"4"``, ``"5.9"``) into
     :data:`CACHE_DIR`, unless they are there already; skip the test (fail it under
@@ -65,26 +90,10 @@ def install_npm_packages(packages: Mapping[str, str]) -> dict[str, str]:
         if not (installed_version(package) or "").startswith(f"{prefix}.")
     ]
     if wanted:
-        npm = require_executable("npm")
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         # Saved to the cache's package.json, so that a later install of other
         # packages does not remove these as extraneous.
-        command = [npm, "install", "--prefix", str(CACHE_DIR), "--no-audit"]
-        command += ["--no-fund", "--no-package-lock", *wanted]
-        try:
-            result = subprocess.run(
-                command,
-                # puppeteer-core never downloads; this says so to any helper.
-                env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"},
-                capture_output=True,
-                text=True,
-                timeout=NPM_INSTALL_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            missing_tool(f"npm install {' '.join(wanted)} timed out")
-        if result.returncode != 0:
-            missing_tool(f"npm install {' '.join(wanted)} failed:\n{result.stderr}")
+        run_npm(["install", "--prefix", str(CACHE_DIR), "--no-package-lock", *wanted])
     versions = {package: installed_version(package) for package in packages}
     missing = [package for package, version in versions.items() if version is None]
     if missing:

@@ -143,6 +143,9 @@ def start_server(listener: socket.socket, app: Flask, label: str) -> BaseWSGISer
 
 def stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     """Stop on ``kill`` as on Ctrl-C: shut the servers down cleanly."""
+    # A second SIGTERM (``timeout make demo`` sends one to make and one to us)
+    # must not interrupt the shutdown the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

@@ -204,18 +204,20 @@ def _dumps(app: Flask, obj: Any) -> bytes:
     response only to read its body; any other provider is asked for its
     response.
     """
-    provider = app.json
+    # Any: Flask 2.3 and 3 type providers and their responses differently.
+    provider: Any = app.json
     response_method = type(provider).response
     if response_method is DefaultJSONProvider.response:
-        provider = cast(DefaultJSONProvider, provider)
-        if (provider.compact is None and app.debug) or provider.compact is False:
-            return provider.dumps(obj, indent=2).encode()
-        return provider.dumps(obj, separators=(",", ":")).encode()
-    if response_method is JSONProvider.response:
-        return provider.dumps(obj).encode()
-    # Typed Any: Flask 2.3 and 3 type a provider's response differently.
-    response: Any = provider.response(obj)
-    return cast(bytes, response.get_data())
+        compact = provider.compact
+        if compact is False or (compact is None and app.debug):
+            text = provider.dumps(obj, indent=2)
+        else:
+            text = provider.dumps(obj, separators=(",", ":"))
+    elif response_method is JSONProvider.response:
+        text = provider.dumps(obj)
+    else:
+        return cast(bytes, provider.response(obj).get_data())
+    return cast(str, text).encode()
 
 
 def _error_data(response: Response, error: HTTPException | None) -> Any:

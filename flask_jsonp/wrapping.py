@@ -123,24 +123,16 @@ class JsonpPlan:
     def __init__(self, options: JsonpOptions) -> None:
         self.options = options
         self.finder = CallbackFinder(options.callback_params)
-        #: Headers of this view's JSONP answers, besides type and length.
-        self.answer_headers = list(JSONP_HEADERS)
-        if options.allowed_referrers:
-            # The answer depends on the page that asked: keep shared caches
-            # from serving it to another page.
-            self.answer_headers += [
-                ("Vary", ", ".join(REFERRER_HEADERS)),
-                ("Cache-Control", "private"),
-            ]
 
-    def find_callback(self, environ: Mapping[str, Any]) -> str | None:
-        """Return the request's callback, ``None`` if it asks for plain JSON.
+    def find_callback(self, query: str) -> str | None:
+        """Return the callback in ``query`` (the WSGI ``QUERY_STRING``),
+        ``None`` if the request asks for plain JSON.
 
         :raise InvalidCallback: the parameter is repeated, or the query string
             is not UTF-8.
         """
         try:
-            return self.finder.find(environ.get("QUERY_STRING", ""))
+            return self.finder.find(query)
         except QueryError as error:
             raise InvalidCallback(str(error)) from None
 
@@ -262,9 +254,9 @@ _REPLACED_HEADERS = frozenset(
 )
 
 
-def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> None:
-    """Give a response the headers of a JSONP answer, keeping the view's others;
-    the allowlist's ``private`` replaces a ``public`` of the view's.
+def _set_answer_headers(response: Response, length: int) -> None:
+    """Give a response the headers of a JSONP answer, keeping the view's
+    others.
     """
     # One new list: setting a header scans and rewrites the list each time,
     # where add() appends.
@@ -277,8 +269,15 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
     for name, value in JSONP_HEADERS:
         headers.add(name, value)
     response.headers = headers
-    if plan.options.allowed_referrers:
-        _make_private(response)
+
+
+def _depends_on_the_page(plan: JsonpPlan, environ: Mapping[str, Any]) -> bool:
+    """Whether a referrer allowlist decided this answer: the view's own, or
+    that of a JSONP view it called.
+    """
+    return bool(plan.options.allowed_referrers) or (
+        REFERRER_CHECKED_ENVIRON_KEY in environ
+    )
 
 
 def _make_private(response: Response) -> None:
@@ -331,8 +330,8 @@ def wrap_response(
     if envelope:
         response.status_code = 200
     response.response = body.chunks
-    _set_answer_headers(response, plan, body.length)
-    if REFERRER_CHECKED_ENVIRON_KEY in environ and not plan.options.allowed_referrers:
+    _set_answer_headers(response, body.length)
+    if _depends_on_the_page(plan, environ):
         _make_private(response)
     return response
 
@@ -375,7 +374,7 @@ def _json_answer(
         # Headers.add, one by one, costs a third of passing them to the
         # constructor, which goes through Headers.extend.
         add_header = response.headers.add
-        for name, value in plan.answer_headers:
+        for name, value in JSONP_HEADERS:
             add_header(name, value)
         if data is chunks:
             response.content_length = built.length
@@ -383,8 +382,8 @@ def _json_answer(
         response = app.response_class(
             data, status=200 if envelope_status else status, headers=headers
         )
-        _set_answer_headers(response, plan, built.length)
-    if REFERRER_CHECKED_ENVIRON_KEY in environ and not plan.options.allowed_referrers:
+        _set_answer_headers(response, built.length)
+    if _depends_on_the_page(plan, environ):
         _make_private(response)
     return response
 
@@ -433,7 +432,8 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
             plan = app.extensions[EXTENSION_KEY].plans[layers]
         except KeyError:
             plan = plan_for(app, layers)
-        callback = plan.find_callback(environ) if environ.get("QUERY_STRING") else None
+        query = environ.get("QUERY_STRING")
+        callback = plan.find_callback(query) if query else None
         if callback is not None:
             plan.check(callback, environ)
         if WRAPPED_ENVIRON_KEY in environ:
@@ -494,7 +494,7 @@ def jsonp_from_response(response: Response) -> Response:
         return response
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     plan = plan_for(app, APP_LAYERS)
-    callback = plan.find_callback(environ)
+    callback = plan.find_callback(environ.get("QUERY_STRING", ""))
     if callback is None:
         add_nosniff(response)
         return response

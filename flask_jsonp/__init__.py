@@ -15,6 +15,8 @@ from .errors import JsonpMethodNotAllowed
 from .errors import JsonpRequestError
 from .errors import ReferrerNotAllowed
 from .extension import JSONP
+from .origins import cors_origins
+from .origins import matching_entry
 
 __all__ = [
     "CALLBACK_POLICIES",
@@ -26,8 +28,10 @@ __all__ = [
     "JsonpRequestError",
     "ReferrerNotAllowed",
     "callback_refusal",
+    "cors_origins",
     "is_valid_callback",
     "jsonp",
     "jsonpify",
+    "matching_entry",
     "parse_callback_allowlist",
 ]

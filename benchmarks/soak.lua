@@ -6,7 +6,8 @@
 
 local SCRIPT = "text/javascript; charset=utf-8"
 
--- kind, method, path, extra headers, expected status, body check, body
+-- kind, method, path, extra headers, expected status, body check, body; the
+-- requests of one kind share their status and their body check
 local MIX = {
   {"jsonp", "GET", "/api/items?callback=app.callbacks.onItems", nil, 200, "script"},
   {"jsonp", "GET", "/api/items?callback=jQuery37100123456789_1700000000000", nil, 200, "script"},
@@ -16,28 +17,32 @@ local MIX = {
   {"json", "GET", "/api/items", nil, 200, "json"},
   {"json", "GET", "/api/user", nil, 200, "json"},
   {"json", "GET", "/public/stats", nil, 200, "json"},
-  {"hostile", "GET", "/api/items?callback=alert(1)", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=a%3Bb", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=this.x", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=x.constructor", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=a&callback=b", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=" .. string.rep("a", 129), nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=CWS" .. string.rep("0hCD0Up0IZUnnnn", 10), nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=%FF%FE", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=caf%C3%A9", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=cb%E2%80%A8", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=cb%00", nil, 400, "refusal"},
-  {"not-allowed", "GET", "/api/fixed?callback=document.body.click", nil, 403, "refusal"},
-  {"post", "POST", "/api/items?callback=cb", {["Content-Type"] = "application/json"}, 405, "refusal", "{}"},
+  {"hostile", "GET", "/api/items?callback=alert(1)", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=a%3Bb", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=this.x", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=x.constructor", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=a&callback=b", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=" .. string.rep("a", 129), nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=CWS" .. string.rep("0hCD0Up0IZUnnnn", 10), nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=%FF%FE", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=caf%C3%A9", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=cb%E2%80%A8", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=cb%00", nil, 400, "refusal:invalid_callback"},
+  -- Valid names the safe policy refuses: they would act on the page.
+  {"hostile", "GET", "/api/items?callback=document.body.click", nil, 400, "refusal:invalid_callback"},
+  -- Names the policy accepts, which only the view's callback allowlist refuses.
+  {"not-allowed", "GET", "/api/fixed?callback=onOther", nil, 403, "refusal:callback_not_allowed"},
+  {"not-allowed", "GET", "/api/fixed?callback=ondata", nil, 403, "refusal:callback_not_allowed"},
+  {"post", "POST", "/api/items?callback=cb", {["Content-Type"] = "application/json"}, 405, "refusal:method_not_allowed", "{}"},
   {"envelope", "GET", "/api/enveloped/404?callback=cb", nil, 200, "envelope"},
   {"envelope", "GET", "/api/enveloped/403?callback=cb", nil, 200, "envelope"},
   {"envelope", "GET", "/public/gone?callback=cb", nil, 200, "envelope"},
   {"referrer-ok", "GET", "/api/private?callback=cb", {Referer = "https://app.example/page"}, 200, "script"},
   {"referrer-ok", "GET", "/api/private?callback=cb", {Referer = "https://shop.example.com/"}, 200, "script"},
-  {"referrer-refused", "GET", "/api/private?callback=cb", {Referer = "https://evil.example/"}, 403, "refusal"},
-  {"referrer-refused", "GET", "/api/private?callback=cb", nil, 403, "refusal"},
+  {"referrer-refused", "GET", "/api/private?callback=cb", {Referer = "https://evil.example/"}, 403, "refusal:referrer_not_allowed"},
+  {"referrer-refused", "GET", "/api/private?callback=cb", nil, 403, "refusal:referrer_not_allowed"},
 }
 
 local threads = {}
@@ -79,8 +84,10 @@ local function looks_right(check, headers, body)
     return false
   elseif check == "json" then
     return content_type == "application/json" and body:sub(1, 1) == "{"
-  elseif check == "refusal" then
-    return content_type == "application/json" and body:find('"error":', 1, true) ~= nil
+  elseif check:sub(1, 8) == "refusal:" then
+    -- The JSON error, with the code of this refusal ("refusal:<code>").
+    return content_type == "application/json"
+      and body:find('"error":"' .. check:sub(9) .. '"', 1, true) ~= nil
   elseif content_type ~= SCRIPT or body:sub(1, 4) ~= "/**/" then
     return false
   elseif check == "envelope" then

@@ -4,9 +4,13 @@ gunicorn (2 workers) serves :mod:`benchmarks.soak_app`; wrk sends it the mix of
 ``benchmarks/soak.lua`` (JSONP through every door, plain JSON, hostile callbacks,
 POST, enveloped errors, referrers) for ``--duration`` seconds, and a thread sends
 HEAD requests, which wrk cannot read. The run prints statuses by kind and fails
-(exit status 1) on an unexpected status, a 5xx, a bad body, a socket error, a
-replaced worker, or RSS growth (read after a warm-up with the same mix) of
-``--max-rss-growth-mb`` or more. Exit status 2: wrk or gunicorn is missing.
+(exit status 1) on an unexpected status, a kind of request never answered with
+its expected status, a 5xx, a bad body, a socket error, a replaced worker, or RSS
+growth (read after a warm-up with the same mix) of ``--max-rss-growth-mb`` or
+more. Exit status 2: wrk or gunicorn is missing.
+
+``tests/test_soak.py`` runs it for a few seconds in ``make test``, so that the mix
+keeps up with what the package answers.
 """
 
 from __future__ import annotations
@@ -135,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     growth = max((rss_after.get(pid, 0) - rss) / MB for pid, rss in rss_before.items())
     limit = args.max_rss_growth_mb
     unexpected = sum(n for key, n in statuses.items() if key not in expected)
+    unanswered = sorted(key for key in expected if not statuses[key])
     server_errors = sum(n for key, n in statuses.items() if int(key.split()[1]) >= 500)
     bounds = {
         "requests > 0": statuses.total() > 0,
+        f"every kind answered ({', '.join(unanswered) or 'yes'})": not unanswered,
         f"unexpected statuses = 0 ({unexpected})": unexpected == 0,
         f"5xx = 0 ({server_errors})": server_errors == 0,
         f"bad bodies = 0 ({bad.total()})": bad.total() == 0,

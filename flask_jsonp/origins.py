@@ -108,6 +108,7 @@ def matching_entry(origin: str | None, entries: str | Iterable[str]) -> str | No
     label: the entries are a fixed set, so a label taken from them stays
     bounded, whatever pages send requests.
 
+    >>> from flask_jsonp import matching_entry
     >>> PAGES = ["https://app.example", "https://*.partner.example"]
     >>> matching_entry("https://shop.partner.example", PAGES)
     'https://*.partner.example'

@@ -6,6 +6,10 @@
 
 local SCRIPT = "text/javascript; charset=utf-8"
 
+-- A Referer written afresh for each request: a page never seen before, so that
+-- the metrics' labels must stay bounded however many pages ask.
+local UNIQUE_PAGE = {}
+
 -- kind, method, path, extra headers, expected status, body check, body; the
 -- requests of one kind share their status and their body check
 local MIX = {
@@ -43,6 +47,14 @@ local MIX = {
   {"referrer-ok", "GET", "/api/private?callback=cb", {Referer = "https://shop.example.com/"}, 200, "script"},
   {"referrer-refused", "GET", "/api/private?callback=cb", {Referer = "https://evil.example/"}, 403, "refusal:referrer_not_allowed"},
   {"referrer-refused", "GET", "/api/private?callback=cb", nil, 403, "refusal:referrer_not_allowed"},
+  {"report-only", "GET", "/api/tightening?callback=cb", {Referer = "https://evil.example/"}, 200, "script"},
+  {"many-pages", "GET", "/api/tightening?callback=cb", {Referer = UNIQUE_PAGE}, 200, "script"},
+  {"many-pages", "GET", "/api/items?callback=cb", {Referer = UNIQUE_PAGE}, 200, "script"},
+  {"deprecated", "GET", "/api/retiring?callback=cb", nil, 200, "notice"},
+  {"gone", "GET", "/api/retired?callback=cb", nil, 410, "refusal:gone"},
+  {"json", "GET", "/api/retired", nil, 200, "json"},
+  {"cors", "GET", "/api/private", {Origin = "https://shop.example.com"}, 200, "cors"},
+  {"preflight", "OPTIONS", "/api/private?callback=cb", {Origin = "https://app.example", ["Access-Control-Request-Method"] = "GET"}, 200, "preflight"},
 }
 
 local threads = {}
@@ -61,7 +73,14 @@ function init(args)
     for name, value in pairs(extra or {}) do
       headers[name] = value
     end
-    table.insert(requests, wrk.format(method, path, headers, body))
+    if headers.Referer == UNIQUE_PAGE then
+      table.insert(requests, function()
+        headers.Referer = string.format("https://p%d.test/", math.random(1e9))
+        return wrk.format(method, path, headers, body)
+      end)
+    else
+      table.insert(requests, wrk.format(method, path, headers, body))
+    end
     checks[kind] = entry[6]
   end
   -- Threads start at different places in the mix.
@@ -70,7 +89,8 @@ end
 
 function request()
   next_request = next_request % #requests + 1
-  return requests[next_request]
+  local built = requests[next_request]
+  return type(built) == "function" and built() or built
 end
 
 local function add(totals, key, count)
@@ -84,6 +104,11 @@ local function looks_right(check, headers, body)
     return false
   elseif check == "json" then
     return content_type == "application/json" and body:sub(1, 1) == "{"
+  elseif check == "cors" then
+    return content_type == "application/json" and body:sub(1, 1) == "{"
+      and headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+  elseif check == "preflight" then
+    return headers["Access-Control-Allow-Origin"] == "https://app.example" and body == ""
   elseif check:sub(1, 8) == "refusal:" then
     -- The JSON error, with the code of this refusal ("refusal:<code>").
     return content_type == "application/json"
@@ -93,6 +118,12 @@ local function looks_right(check, headers, body)
   elseif check == "envelope" then
     -- An error status reported to the callback, with the error as the data.
     return body:find('{"meta":{"status":4%d%d},"data":{') ~= nil
+  elseif check == "notice" then
+    -- The end announced in the headers and, for the script, in the envelope.
+    return headers["Deprecation"] == "@1793491200"
+      and headers["Sunset"] == "Thu, 01 Jan 2099 00:00:00 GMT"
+      and headers["Link"] == '<https://api.example/retiring-jsonp>; rel="deprecation"'
+      and body:find('{"meta":{"status":200,"deprecation":"2026-11-01T00:00:00Z",', 1, true) ~= nil
   end
   return headers["Cross-Origin-Resource-Policy"] == "cross-origin"
 end

@@ -12,13 +12,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from .options import ANY_PAGE
 from .referrer import DEFAULT_PORTS
 from .referrer import OriginPattern
 from .referrer import parse_origin
 from .referrer import parse_origin_pattern
-
-#: The entry that allows every page, as in ``allowed_referrers="*"``.
-EVERY_ORIGIN = "*"
 
 #: One label of a host name as a browser writes it in an ``Origin``: ASCII
 #: without the WHATWG URL standard's forbidden domain code points, nor a dot.
@@ -92,8 +90,8 @@ def cors_origins(entries: str | Iterable[str]) -> list[str | re.Pattern[str]]:
 
     .. versionadded:: 0.1
     """
-    if entries == EVERY_ORIGIN:
-        return [EVERY_ORIGIN]
+    if entries == ANY_PAGE:
+        return [ANY_PAGE]
     origins: list[str | re.Pattern[str]] = []
     for pattern in _parse(_entries(entries)):
         origins.append(re.compile(_origin_regex(pattern), _FLAGS))
@@ -130,8 +128,8 @@ def matching_entry(origin: str | None, entries: str | Iterable[str]) -> str | No
     parsed = parse_origin(origin)
     if parsed is None:
         return None
-    if entries == EVERY_ORIGIN:
-        return EVERY_ORIGIN
+    if entries == ANY_PAGE:
+        return ANY_PAGE
     names = _entries(entries)
     for entry, pattern in zip(names, _parse(names), strict=True):
         if pattern.matches(parsed):

@@ -341,3 +341,28 @@ def test_api_reference_has_every_cli_command_and_option(
                     )
             else:
                 assert (parameter.name or "").upper() in api_page.page_text
+
+
+#: The longest code line the docs' theme shows without a scroll bar, which hid
+#: the end of the Trusted Types policy line.
+MAX_CODE_LINE = 88
+
+
+@pytest.mark.parametrize(
+    "page", sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/*.md"))
+)
+def test_docs_code_lines_fit_the_page(page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    blocks = [code for _, code in CODE_BLOCK_ANY.findall(text)]
+    long_lines = [
+        line
+        for code in blocks
+        for line in code.splitlines()
+        if len(line) > MAX_CODE_LINE
+    ]
+    assert long_lines == []
+
+
+#: Any fenced block, whatever its language or directive (``html+jinja``,
+#: ``{testcode}``).
+CODE_BLOCK_ANY = re.compile(r"^ *```(\S*)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)

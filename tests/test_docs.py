@@ -353,7 +353,11 @@ MAX_CODE_LINE = 88
 )
 def test_docs_code_lines_fit_the_page(page: str) -> None:
     text = (ROOT / page).read_text(encoding="utf-8")
-    blocks = [code for _, code in CODE_BLOCK_ANY.findall(text)]
+    blocks = [
+        code
+        for kind, code in CODE_BLOCK_ANY.findall(text)
+        if not kind.startswith("{") or kind in CODE_DIRECTIVES
+    ]
     long_lines = [
         line
         for code in blocks
@@ -362,6 +366,10 @@ def test_docs_code_lines_fit_the_page(page: str) -> None:
     ]
     assert long_lines == []
 
+
+#: The MyST directives whose content is code; the others (``{list-table}``,
+#: ``{toctree}``) hold Markdown, which wraps.
+CODE_DIRECTIVES = ("{testcode}", "{testoutput}", "{doctest}", "{code-block}")
 
 #: Any fenced block, whatever its language or directive (``html+jinja``,
 #: ``{testcode}``).

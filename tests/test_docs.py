@@ -46,7 +46,9 @@ def test_every_test_security_md_links_exists(module_path: str, name: str) -> Non
     assert name.split("::")[-1].startswith("test_")
 
 
-@pytest.mark.parametrize("document", ["SECURITY.md", "BENCHMARKS.md", "docs/deploy.md"])
+@pytest.mark.parametrize(
+    "document", ["SECURITY.md", "BENCHMARKS.md", "docs/deploy.md", "docs/loader.md"]
+)
 def test_documents_the_readme_links_exist(document: str) -> None:
     assert f"({document})" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert (ROOT / document).is_file()

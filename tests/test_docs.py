@@ -133,11 +133,6 @@ def test_deploy_caching_example_keeps_the_views_cache_header() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allowed_referrers='*' lands on main with issue 17 item 8 (CONTRACT.md);"
-    " remove this marker at merge",
-)
 def test_configuration_example_opens_one_view_to_every_page() -> None:
     app = Flask(__name__)
     run_example("docs/configuration.md", {"app": app, "jsonp": jsonp})

@@ -2,11 +2,15 @@
 the newest supported Flask.
 
 Run it with ``make matrix`` (which puts pyenv's Pythons on ``PATH``), or
-``nox -s "tests-3.12(flask='lowest')"`` for one cell. Browser and Node.js tests
-are deselected by marker: they run once, in ``make test``.
+``nox -s "tests-3.12(flask='lowest')"`` for one cell. Every test that needs
+neither a browser nor Node.js runs in each cell, the combination tests with the
+real extensions (tests/company/) included; browser and Node.js tests are
+deselected by marker: they run once, in ``make test``.
 """
 
 from __future__ import annotations
+
+import re
 
 import nox
 
@@ -23,6 +27,12 @@ FLASKS = {
 }
 UNIT_TESTS = "not browser and not node"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+#: The extensions the combination tests stack around JSONP views. The group
+#: pins the releases that need Flask 3; with the oldest Flask they are
+#: installed unpinned, so that pip picks the newest release of each that
+#: supports it (Flask 2.3: Flask-Caching 2.4, flask-smorest 0.42, the others
+#: as pinned).
+COMPANY = nox.project.dependency_groups(PYPROJECT, "company")
 REPORT_VERSIONS = (
     "import platform; from importlib.metadata import version;"
     " print('Python', platform.python_version(),"
@@ -35,12 +45,13 @@ REPORT_VERSIONS = (
 @nox.parametrize("flask", list(FLASKS))
 def tests(session: nox.Session, flask: str) -> None:
     """The unit tests against one Python and one Flask."""
-    session.install(
-        *nox.project.dependency_groups(PYPROJECT, "test"),
-        "-e",
-        ".[orjson]",
-        *FLASKS[flask],
-    )
+    test_group = nox.project.dependency_groups(PYPROJECT, "test")
+    if flask == "lowest":
+        test_group = (
+            *(name for name in test_group if name not in COMPANY),
+            *map(unpinned, COMPANY),
+        )
+    session.install(*test_group, "-e", ".[orjson]", *FLASKS[flask])
     if flask == "latest":
         # A reused environment may hold an older release.
         session.install("--upgrade", *FLASKS[flask])
@@ -55,3 +66,10 @@ def tests(session: nox.Session, flask: str) -> None:
         "no:cacheprovider",
         *session.posargs,
     )
+
+
+def unpinned(requirement: str) -> str:
+    """The project name of a requirement: ``"Flask-Caching==2.5.1"`` gives
+    ``"Flask-Caching"``.
+    """
+    return re.split(r"[\s\[;<>=!~]", requirement, maxsplit=1)[0]

@@ -1,7 +1,7 @@
 """Flask-Compress and JSONP: a compressed JSONP answer is a valid script once
-decompressed, whichever extension is set up first and whether or not something
-is stacked above ``@jsonp``; and no strong ETag is shared by answers whose
-bodies differ.
+decompressed and keeps its privacy headers, whichever extension is set up
+first and whether or not something is stacked above ``@jsonp``; and no strong
+ETag is shared by answers whose bodies differ.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from flask_compress import Compress
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
+from tests.company.support import ALLOWED_REFERRERS
 from tests.company.support import assert_nosniff
+from tests.company.support import assert_private
 from tests.company.support import body_of
 from tests.company.support import callback_argument
+from tests.company.support import FROM_ALLOWED_PAGE
 from tests.company.support import run_in_node
 from tests.node import NodeRunner
 
@@ -30,7 +33,7 @@ from tests.node import NodeRunner
 DATA = {
     "rows": [{"id": number, "name": f"row <{number}> & co"} for number in range(60)]
 }
-GZIP = {"Accept-Encoding": "gzip"}
+GZIP = {"Accept-Encoding": "gzip", **FROM_ALLOWED_PAGE}
 
 
 def stacked(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -69,7 +72,7 @@ def client(app: Flask, request: pytest.FixtureRequest) -> FlaskClient:
         return response
 
     for name, view in [("rows", rows), ("tagged", tagged)]:
-        wrapped: Callable[..., Any] = jsonp(view)
+        wrapped: Callable[..., Any] = jsonp(allowed_referrers=ALLOWED_REFERRERS)(view)
         if above:
             wrapped = stacked(wrapped)
         app.add_url_rule(f"/{name}", view_func=wrapped)
@@ -84,6 +87,7 @@ def test_compressed_jsonp_answer_is_a_valid_script(
     assert response.headers.get("Content-Encoding") == "gzip"
     assert callback_argument(response, "onRows") == DATA
     assert "accept-encoding" in {name.lower() for name in response.vary}
+    assert_private(response)
     assert_nosniff(response)
 
 
@@ -97,7 +101,7 @@ def test_compressed_json_answer_is_the_json(client: FlaskClient, path: str) -> N
     assert_nosniff(response)
 
 
-@pytest.mark.parametrize("headers", [GZIP, {}], ids=["gzip", "identity"])
+@pytest.mark.parametrize("headers", [GZIP, FROM_ALLOWED_PAGE], ids=["gzip", "identity"])
 def test_no_strong_etag_is_shared_by_different_answers(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:

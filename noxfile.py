@@ -40,6 +40,11 @@ REPORT_VERSIONS = (
     " '| MarkupSafe', version('markupsafe'))"
 )
 
+REPORT_COMPANY = (
+    "import sys; from importlib.metadata import version;"
+    " print(' | '.join(f'{name} {version(name)}' for name in sys.argv[1:]))"
+)
+
 
 @nox.session(python=PYTHONS)
 @nox.parametrize("flask", list(FLASKS))
@@ -56,6 +61,7 @@ def tests(session: nox.Session, flask: str) -> None:
         # A reused environment may hold an older release.
         session.install("--upgrade", *FLASKS[flask])
     session.run("python", "-c", REPORT_VERSIONS)
+    session.run("python", "-c", REPORT_COMPANY, *map(unpinned, COMPANY))
     session.run(
         "python",
         "-m",

@@ -28,10 +28,11 @@ FLASKS = {
 UNIT_TESTS = "not browser and not node"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 #: The extensions the combination tests stack around JSONP views. The group
-#: pins the releases that need Flask 3; with the oldest Flask they are
-#: installed unpinned, so that pip picks the newest release of each that
-#: supports it (Flask 2.3: Flask-Caching 2.4, flask-smorest 0.42, the others
-#: as pinned).
+#: pins the releases ``make test`` runs with, some of which need Flask 3 or
+#: Python 3.11 (Flask-Caching 2.5). Like Flask in the "latest" cells, the
+#: matrix installs them unpinned, so that pip picks the newest release of each
+#: that supports the cell's Python and Flask (Flask 2.3: Flask-Caching 2.4,
+#: flask-smorest 0.42; Python 3.10: Flask-Caching 2.4).
 COMPANY = nox.project.dependency_groups(PYPROJECT, "company")
 REPORT_VERSIONS = (
     "import platform; from importlib.metadata import version;"
@@ -39,7 +40,6 @@ REPORT_VERSIONS = (
     " '| Flask', version('flask'), '| Werkzeug', version('werkzeug'),"
     " '| MarkupSafe', version('markupsafe'))"
 )
-
 REPORT_COMPANY = (
     "import sys; from importlib.metadata import version;"
     " print(' | '.join(f'{name} {version(name)}' for name in sys.argv[1:]))"
@@ -50,16 +50,14 @@ REPORT_COMPANY = (
 @nox.parametrize("flask", list(FLASKS))
 def tests(session: nox.Session, flask: str) -> None:
     """The unit tests against one Python and one Flask."""
-    test_group = nox.project.dependency_groups(PYPROJECT, "test")
-    if flask == "lowest":
-        test_group = (
-            *(name for name in test_group if name not in COMPANY),
-            *map(unpinned, COMPANY),
-        )
+    test_group = [
+        unpinned(name) if name in COMPANY else name
+        for name in nox.project.dependency_groups(PYPROJECT, "test")
+    ]
     session.install(*test_group, "-e", ".[orjson]", *FLASKS[flask])
     if flask == "latest":
         # A reused environment may hold an older release.
-        session.install("--upgrade", *FLASKS[flask])
+        session.install("--upgrade", *FLASKS[flask], *map(unpinned, COMPANY))
     session.run("python", "-c", REPORT_VERSIONS)
     session.run("python", "-c", REPORT_COMPANY, *map(unpinned, COMPANY))
     session.run(

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from collections.abc import Mapping
-from collections.abc import Sequence
 from typing import Any
 
 from apispec import APISpec
@@ -24,10 +22,10 @@ from flask import Flask
 from flask import has_app_context
 from werkzeug.routing import Rule
 
-from . import wrapping
-from .options import resolve
+from .plan import Layers
+from .plan import plan_for
 from .response import JAVASCRIPT_MIMETYPE
-from .state import state_for
+from .wrapping import jsonp_layers
 
 __all__ = ["JsonpPlugin"]
 
@@ -37,9 +35,6 @@ _RULE_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 #: The methods JSONP answers (a script tag only ever sends GET).
 _JSONP_OPERATIONS = ("get",)
-
-#: Decorators nest a few deep; a bound keeps a cyclic ``__wrapped__`` harmless.
-_MAX_WRAPPER_DEPTH = 100
 
 #: What the JSONP answer's schema says it is.
 _SCRIPT_DESCRIPTION = (
@@ -121,9 +116,9 @@ class JsonpPlugin(BasePlugin):
         self,
         app: Flask,
         operation: dict[str, Any],
-        layers: Sequence[Mapping[str, Any]],
+        layers: Layers,
     ) -> None:
-        options = resolve(app.config, state_for(app).defaults, layers)
+        options = plan_for(app, layers).options
         parameters = operation.setdefault("parameters", [])
         documented = {(p.get("in"), p.get("name")) for p in parameters}
         for name in options.callback_params:
@@ -183,34 +178,14 @@ def _endpoint_for(app: Flask, path: str | None, method: str) -> str | None:
     return None
 
 
-def _jsonp_layers(view: Callable[..., Any]) -> list[Mapping[str, Any]] | None:
-    """The options of each JSONP layer covering ``view``, outermost first;
+def _jsonp_layers(view: Callable[..., Any]) -> Layers | None:
+    """The layers of every JSONP wrapper covering ``view``, outermost first;
     ``None`` for a view that answers no JSONP.
-
-    The decorators above a JSONP view hide it behind their own wrappers, so the
-    ``__wrapped__`` chain is walked to find it.
     """
-    # The lead's identification API, once there (see the module docstring).
-    options_of = getattr(wrapping, "jsonp_options_of", None)
-    if options_of is not None:
-        return options_of(view)  # type: ignore[no-any-return]
-    found: list[Mapping[str, Any]] = []
-    current: Any = view
-    for _ in range(_MAX_WRAPPER_DEPTH):
-        if current is None:
-            break
-        if _is_jsonp_wrapper(current):
-            found.extend(current.__jsonp_layers__.overrides)
-        current = getattr(current, "__wrapped__", None)
-    return found or None
-
-
-def _is_jsonp_wrapper(function: Any) -> bool:
-    """Whether ``function`` is a wrapper that flask-jsonp made itself.
-
-    ``functools.wraps`` copies a wrapper's attributes onto every decorator
-    above it, so carrying them is not enough: a wrapper of ours points at the
-    very function it wraps.
-    """
-    inner = getattr(function, "__jsonp_view__", None)
-    return inner is not None and inner is getattr(function, "__wrapped__", None)
+    found = jsonp_layers(view)
+    if not found:
+        return None
+    layers = Layers()
+    for wrapper_layers in found:
+        layers = layers + wrapper_layers
+    return layers

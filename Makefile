@@ -45,7 +45,7 @@ matrix: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m demo_site $(ARGS)
 
-## Load the package with wrk against gunicorn for 30 s (not part of `make test`).
+## Load the package with wrk against gunicorn for 30 s (`make test` runs 3 s of it).
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 

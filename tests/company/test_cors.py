@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_cors import CORS
 
+from flask_jsonp import cors_origins
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from tests.company.support import ALLOWED_REFERRERS
@@ -21,7 +22,10 @@ from tests.company.support import FROM_ALLOWED_PAGE
 from tests.company.support import FROM_EVIL_PAGE
 
 DATA = {"orders": [1, 2]}
+#: One list for both: the pages that may read the endpoint by JSONP and by CORS.
+ENTRIES = [*ALLOWED_REFERRERS, "https://*.partner.example"]
 ORIGIN = "https://app.example"
+PARTNER_ORIGIN = "https://shop.partner.example"
 FETCH = {"Origin": ORIGIN, **FROM_ALLOWED_PAGE, "Sec-Fetch-Mode": "cors"}
 PREFLIGHT = {
     **FETCH,
@@ -46,29 +50,37 @@ SETUPS = [
 def client(app: Flask, request: pytest.FixtureRequest) -> FlaskClient:
     cors_first, methods = request.param
     if cors_first:
-        CORS(app, origins=[ORIGIN])
+        CORS(app, origins=cors_origins(ENTRIES))
         JSONP(app)
     else:
         JSONP(app)
-        CORS(app, origins=[ORIGIN])
+        CORS(app, origins=cors_origins(ENTRIES))
 
     @app.route("/orders", methods=methods)
-    @jsonp(allowed_referrers=ALLOWED_REFERRERS)
+    @jsonp(allowed_referrers=ENTRIES)
     def orders() -> dict[str, list[int]]:
         return DATA
 
     return app.test_client()
 
 
+@pytest.mark.parametrize("origin", [ORIGIN, PARTNER_ORIGIN])
 def test_fetch_without_a_callback_gets_json_with_cors_headers(
-    client: FlaskClient,
+    client: FlaskClient, origin: str
 ) -> None:
-    response = client.get("/orders", headers=FETCH)
+    headers = {**FETCH, "Origin": origin, "Referer": f"{origin}/orders"}
+    response = client.get("/orders", headers=headers)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.json == DATA
-    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.headers["Access-Control-Allow-Origin"] == origin
     assert_nosniff(response)
+
+
+def test_fetch_from_another_origin_gets_no_cors_headers(client: FlaskClient) -> None:
+    headers = {**FETCH, "Origin": "https://evil.example"}
+    response = client.get("/orders", headers=headers)
+    assert "Access-Control-Allow-Origin" not in response.headers
 
 
 @pytest.mark.parametrize("query", ["", "?callback=onOrders"])

@@ -1,9 +1,10 @@
-"""The demo's API: public JSON views that also answer JSONP, and no CORS.
+"""The demo's API: public JSON views that also answer JSONP.
 
 It is written the way a user of flask-jsonp would write it: ``JSONP(app)`` and
-the :func:`~flask_jsonp.jsonp` decorator on each view. It sends no
-``Access-Control-Allow-Origin`` header on purpose, so a page of another origin
-cannot read it with ``fetch``.
+the :func:`~flask_jsonp.jsonp` decorator on each view. Its JSONP views send no
+``Access-Control-Allow-Origin`` header, so a page of another origin cannot read
+them with ``fetch``. Only the demo's own device, the log of the answers it sent
+(:mod:`demo_site.answers`), is open to the demo page by CORS.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from flask import abort
 from flask import Flask
 from flask import request
 from flask import url_for
+from flask_cors import CORS
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
+
+from .answers import AnswerLog
 
 #: Longest delay ``/api/slow`` accepts, in seconds: long enough to show a timeout
 #: and an abort, short enough that a forgotten request does not hold a server
@@ -37,6 +41,9 @@ USERS: dict[str, dict[str, Any]] = {
 #: The user ``/api/user`` answers with.
 CURRENT_USER = "ada"
 
+#: Where the demo page reads the answers the API sent (:mod:`demo_site.answers`).
+ANSWERS_PATH = "/_demo/answers"
+
 
 def slow_delay(value: str | None) -> float:
     """Return the delay ``/api/slow`` should sleep for the ``delay`` parameter:
@@ -52,8 +59,11 @@ def slow_delay(value: str | None) -> float:
     return min(max(delay, 0.0), MAX_DELAY_SECONDS)
 
 
-def create_api_app() -> Flask:
+def create_api_app(page_origin: str) -> Flask:
     """Create the API application.
+
+    :param page_origin: the demo page's origin, e.g. ``http://localhost:5000``:
+        the one page that may read :data:`ANSWERS_PATH` with CORS.
 
     ``GET /api/user``
         The current user's profile, as JSON or, with ``?callback=``, as JSONP.
@@ -62,9 +72,14 @@ def create_api_app() -> Flask:
         ``{"meta": {"status": 404}, "data": ...}`` so the page can see the error.
     ``GET /api/slow?delay=<seconds>``
         Sleeps (at most :data:`MAX_DELAY_SECONDS`), then answers.
+    ``GET /_demo/answers?target=<path and query>``
+        The newest answer this app sent to a GET of that target, as JSON: its
+        status, headers and body; ``{"answer": null}`` until there is one.
     """
     app = Flask(__name__, static_folder=None)
     JSONP(app)
+    CORS(app, resources=[ANSWERS_PATH], origins=[page_origin])
+    answer_log = AnswerLog(app, skip_endpoints=frozenset({"answers"}))
 
     @app.get("/")
     def index() -> dict[str, Any]:
@@ -95,5 +110,9 @@ def create_api_app() -> Flask:
         delay = slow_delay(request.args.get("delay"))
         time.sleep(delay)
         return {"slept_seconds": delay}
+
+    @app.get(ANSWERS_PATH)
+    def answers() -> dict[str, Any]:
+        return {"answer": answer_log.find(request.args.get("target", ""))}
 
     return app

@@ -1,28 +1,37 @@
-"""The two-origin demo (``demo_site``) in Chromium and Firefox: every button, under
-the page's Content-Security-Policy.
+"""The two-origin demo (``demo_site``) in Chromium and Firefox: every button, and
+what arrived for it, under the page's Content-Security-Policy; and, in Chromium,
+the page on a 390 px phone and in a dark colour scheme.
 
 The page is served on ``http://localhost:PORT1`` and the API on
-``http://127.0.0.1:PORT2``, as ``python -m demo_site`` does. A full-page
-screenshot is saved to ``test-artifacts/demo-ENGINE.png``.
+``http://127.0.0.1:PORT2``, as ``python -m demo_site`` does. Full-page
+screenshots are saved to ``test-artifacts/demo-*.png``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 
 from demo_site import create_api_app
 from demo_site import create_page_app
 from tests.browser.engines import BrowserPage
+from tests.browser.engines import ChromiumPage
 from tests.browser.live_server import LiveServer
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +70,8 @@ class Step:
     button: str
     state: str
     expected: list[str]
+    #: Text that must appear in what arrived: the raw answer of the API.
+    arrived: list[str]
 
 
 STEPS = [
@@ -69,12 +80,22 @@ STEPS = [
         "#run-fetch",
         "refused",
         ["Blocked by the same-origin policy: {fetch_error}"],
+        [
+            "GET {api}/api/user\nHTTP 200 OK\nContent-Type: application/json",
+            '{{"born":1815,"name":"Ada Lovelace","username":"ada"}}',
+        ],
     ),
     Step(
         "jsonp",
         "#run-jsonp",
         "data",
         ["Arrived by JSONP", '"name": "Ada Lovelace"'],
+        [
+            "GET {api}/api/user?callback=__jsonp_",
+            "HTTP 200 OK\nContent-Type: text/javascript; charset=utf-8",
+            '=== "function" && __jsonp_',
+            '({{"born":1815,"name":"Ada Lovelace","username":"ada"}});',
+        ],
     ),
     Step(
         "envelope",
@@ -86,15 +107,32 @@ STEPS = [
             '"name": "Not Found"',
             "There is no user named 'nobody'.",
         ],
+        [
+            "GET {api}/api/users/nobody?callback=__jsonp_",
+            "HTTP 200 OK\n",
+            '({{"meta":{{"status":404}},"data":{{"description":',
+        ],
     ),
     Step(
         "timeout",
         "#run-timeout",
         "refused",
         ['JsonpError, code "timeout"', f"message: no answer in {TIMEOUT_MS} ms"],
+        [
+            "GET {api}/api/slow?delay=1&callback=__jsonp_",
+            "HTTP 200 OK\n",
+            '({{"slept_seconds":1.0}});',
+        ],
     ),
     Step(
-        "abort", "#run-abort", "refused", ["Aborted after", "AbortError (DOMException)"]
+        "abort",
+        "#run-abort",
+        "refused",
+        ["Aborted after", "AbortError (DOMException)"],
+        [
+            "GET {api}/api/slow?delay=1&callback=__jsonp_",
+            '({{"slept_seconds":1.0}});',
+        ],
     ),
     Step(
         "hostile",
@@ -103,9 +141,11 @@ STEPS = [
         [
             'The loader will not send it: JsonpError, code "setup"',
             "failed to load (error event): no code ran, no alert.",
-            "asked again by this page's server",
-            "HTTP 400 application/json",
-            '"error": "invalid_callback"',
+        ],
+        [
+            "GET {api}/api/user?callback=alert(document.domain)%2F%2F",
+            "HTTP 400 BAD REQUEST\nContent-Type: application/json",
+            'X-Content-Type-Options: nosniff\n\n{{"error":"invalid_callback",',
         ],
     ),
 ]
@@ -133,8 +173,14 @@ class DemoPage:
         fetch_error = FETCH_ERRORS[self.page.engine]
         return [text.format(fetch_error=fetch_error) for text in step.expected]
 
+    def arrived(self, step: Step) -> list[str]:
+        """The texts that what arrived for ``step`` must show."""
+        return [text.format(api=self.api_origin) for text in step.arrived]
+
     def run(self, step: Step) -> str:
-        """Click the step's button(s); return the text of its result once done."""
+        """Click the step's button(s); return the text of its result once done,
+        having checked what arrived for it.
+        """
         self.page.click(step.button)
         if step.name == "abort":
             # Both engines' click waits for the button to be enabled.
@@ -151,10 +197,51 @@ class DemoPage:
             result_id,
         )
         assert state == step.state, f"step {step.name}: {state}: {text}"
+        raw_id = f"raw-{step.name}"
+        self.page.wait_for_function(
+            "(id) => !['idle', 'waiting'].includes("
+            "document.getElementById(id).dataset.state)",
+            arg=raw_id,
+        )
+        raw_state, raw = self.page.evaluate(
+            "(id) => { const raw = document.getElementById(id);"
+            " return [raw.dataset.state, raw.innerText]; }",
+            raw_id,
+        )
+        assert raw_state == "shown", f"step {step.name}: {raw_state}: {raw}"
+        for expected in self.arrived(step):
+            assert expected in raw, f"step {step.name}: {raw}"
         return str(text)
 
     def abort_disabled(self) -> bool:
         return bool(self.page.evaluate("document.getElementById('abort').disabled"))
+
+
+class LaterApp:
+    """A WSGI app whose server can listen before the app is made."""
+
+    app: Flask
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+
+def open_demo(
+    page: BrowserPage, serve_app: Callable[[WSGIApplication], LiveServer]
+) -> DemoPage:
+    """Serve the demo's two apps and open the page in ``page``."""
+    # Each app needs the other's origin: the API's server listens first.
+    api_app = LaterApp()
+    api = serve_app(api_app)
+    site = serve_app(
+        create_page_app(api.api_origin, timeout_ms=TIMEOUT_MS, slow_delay=SLOW_DELAY)
+    )
+    api_app.app = create_api_app(site.page_origin)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    assert page.goto(site.page_url("/")) == 200
+    return DemoPage(page, site.page_origin, api.api_origin)
 
 
 @pytest.fixture
@@ -164,13 +251,26 @@ def demo(
     serve_app: Callable[[WSGIApplication], LiveServer],
 ) -> DemoPage:
     """The demo page, loaded from its own server, reading the API on another."""
-    api = serve_app(create_api_app())
-    site = serve_app(
-        create_page_app(api.api_origin, timeout_ms=TIMEOUT_MS, slow_delay=SLOW_DELAY)
-    )
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
-    assert page.goto(site.page_url("/")) == 200
-    return DemoPage(page, site.page_origin, api.api_origin)
+    return open_demo(page, serve_app)
+
+
+@pytest.fixture
+def open_chromium_demo(
+    chromium: Browser, serve_app: Callable[[WSGIApplication], LiveServer]
+) -> Iterator[Callable[..., DemoPage]]:
+    """Return a function that opens the demo in a Chromium context made with
+    the given options (``viewport``, ``color_scheme``...).
+    """
+    pages: list[ChromiumPage] = []
+
+    def open_with(**context_options: Any) -> DemoPage:
+        page = ChromiumPage(chromium.new_context(**context_options))
+        pages.append(page)
+        return open_demo(page, serve_app)
+
+    yield open_with
+    for page in pages:
+        page.close()
 
 
 def test_demo_page_names_both_origins_and_loads_the_loader_under_its_csp(
@@ -234,3 +334,49 @@ def test_demo_policy_blocks_a_script_without_the_nonce(demo: DemoPage) -> None:
         f"script-src-elem blocked {demo.api_origin}/api/user?callback=console.log"
     ]
     assert demo.csp_violations()
+
+
+#: A phone's width in CSS pixels (iPhone 12 to 16), and a height.
+PHONE = {"width": 390, "height": 844}
+
+#: The elements whose width is at most their box's: nothing scrolls sideways,
+#: the page or any block in it.
+SIDEWAYS_SCROLLERS = """() => [
+  document.scrollingElement, ...document.querySelectorAll('*'),
+].filter((element) => element.scrollWidth > element.clientWidth + 1
+    && getComputedStyle(element).overflowX !== 'visible'
+    || element === document.scrollingElement && element.scrollWidth > innerWidth)
+  .map((element) => `${element.tagName}#${element.id}: ${element.scrollWidth}`)"""
+
+
+def test_demo_in_chromium_fits_a_phone_with_every_answer_shown(
+    open_chromium_demo: Callable[..., DemoPage],
+) -> None:
+    demo = open_chromium_demo(viewport=PHONE, color_scheme="dark")
+    for step in STEPS:
+        demo.run(step)
+    demo.page.evaluate("document.querySelector('footer details').open = true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    demo.page.screenshot(ARTIFACTS / "demo-phone-dark.png")
+    assert demo.page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    assert demo.page.evaluate(SIDEWAYS_SCROLLERS) == []
+    assert demo.page.errors == []
+
+
+#: The page's background colour, as the browser computes it.
+BACKGROUND = "getComputedStyle(document.body).backgroundColor"
+
+
+def luminance(css_rgb: str) -> float:
+    """The relative luminance, 0 to 1, of ``rgb(r, g, b)``."""
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", css_rgb)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_demo_in_chromium_follows_a_dark_colour_scheme(
+    open_chromium_demo: Callable[..., DemoPage],
+) -> None:
+    light = open_chromium_demo(color_scheme="light").page.evaluate(BACKGROUND)
+    dark = open_chromium_demo(color_scheme="dark").page.evaluate(BACKGROUND)
+    assert luminance(light) > 0.9
+    assert luminance(dark) < 0.1

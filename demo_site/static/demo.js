@@ -123,6 +123,7 @@
         await run();
       } finally {
         button.disabled = false;
+        refreshUsage();
       }
     });
   }
@@ -242,4 +243,70 @@
     show('hostile', event === 'error' ? 'refused' : 'unexpected', ...lines);
     await showArrived('hostile', src);
   });
+  // Step 7: moving to CORS.
+  const PROFILE = API + '/api/profile';
+  const dateOf = (value) => (value ? new Date(value).toUTCString() : 'not set');
+
+  // The loader calls this when an answer announces the end of JSONP.
+  const notice = document.getElementById('deprecation-notice');
+  jsonp.defaults.onDeprecation = (told) => {
+    notice.dataset.state = 'told';
+    notice.textContent = [
+      `${told.url}`,
+      `deprecated since: ${dateOf(told.deprecation)}`,
+      `sunset: ${dateOf(told.sunset)}`,
+      `more: ${told.link || 'no link'}`,
+    ].join('\n');
+  };
+
+  async function loadProfile(options, expected) {
+    show('cors', 'pending', 'Loading…');
+    const stopWatching = watchScripts();
+    let url;
+    try {
+      const user = await jsonp(PROFILE, options);
+      const script = stopWatching().find((src) => src.startsWith(PROFILE + '?'));
+      url = script || PROFILE;
+      const how = script
+        ? 'Arrived by JSONP: a <script> ran the answer.'
+        : 'Arrived by CORS: fetch read the JSON; no <script> was added.';
+      show('cors', (script ? 'jsonp' : 'cors') === expected ? 'data' : 'unexpected',
+        how, pretty(user));
+    } catch (error) {
+      url = stopWatching().find((src) => src.startsWith(PROFILE + '?')) || PROFILE;
+      show('cors', 'unexpected', describe(error));
+    }
+    await showArrived('cors', url);
+  }
+
+  onClick('run-cors', () => loadProfile({ preferCors: true, envelope: true }, 'cors'));
+  onClick('run-cors-jsonp', () => loadProfile({ envelope: true }, 'jsonp'));
+
+  // The usage panel: the API's counts, read with CORS after every step.
+  const usageRows = document.getElementById('usage-rows');
+  async function refreshUsage() {
+    try {
+      const response = await fetch(API + '/api/usage');
+      const { pages } = await response.json();
+      usageRows.replaceChildren(...pages.map((row) => {
+        const tr = document.createElement('tr');
+        for (const value of [row.page, row.jsonp, row.cors]) {
+          const td = document.createElement('td');
+          td.textContent = value;
+          tr.append(td);
+        }
+        return tr;
+      }));
+      usageRows.dataset.state = 'read';
+    } catch (error) {
+      usageRows.dataset.state = 'failed';
+      usageRows.replaceChildren();
+      const tr = usageRows.insertRow();
+      const td = tr.insertCell();
+      td.colSpan = 3;
+      td.textContent = `Could not read the counts: ${error.message}`;
+    }
+  }
+  document.getElementById('refresh-usage').addEventListener('click', refreshUsage);
+  refreshUsage();
 })();

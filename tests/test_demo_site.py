@@ -18,6 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from demo_site.answers import ANSWER_LOG_SIZE
 from demo_site.answers import MAX_BODY_CHARS
 from demo_site.api import DEFAULT_DELAY_SECONDS
 from demo_site.api import MAX_DELAY_SECONDS
+from demo_site.api import retirement_dates
 from demo_site.api import slow_delay
 from demo_site.cli import DEFAULT_API_PORT
 from demo_site.cli import DEFAULT_PAGE_PORT
@@ -446,6 +450,147 @@ def test_api_log_is_open_by_cors_to_the_demo_page_only(
     assert response.headers.get("Access-Control-Allow-Origin") == (
         origin if allowed else None
     )
+
+
+# --- Step 7: moving to CORS ---
+
+#: The time the API app of these tests counts its retirement dates from.
+NOW = datetime(2026, 12, 2, 15, 30, tzinfo=timezone.utc)
+DEPRECATION = datetime(2026, 11, 2, tzinfo=timezone.utc)
+SUNSET = datetime(2027, 5, 31, tzinfo=timezone.utc)
+
+#: A page the allowlist does not name.
+OTHER_PAGE = "http://localhost:5002"
+
+
+@pytest.fixture
+def cors_client() -> FlaskClient:
+    app = create_api_app(PAGE_ORIGIN, now=NOW)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (NOW, (DEPRECATION, SUNSET)),
+        (
+            datetime(2026, 12, 2, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+            (DEPRECATION + timedelta(days=1), SUNSET + timedelta(days=1)),
+        ),
+    ],
+)
+def test_api_retirement_dates_are_utc_midnights_around_now(
+    now: datetime, expected: tuple[datetime, datetime]
+) -> None:
+    assert retirement_dates(now) == expected
+
+
+def test_api_profile_answers_the_page_by_cors_without_a_deprecation(
+    cors_client: FlaskClient,
+) -> None:
+    response = cors_client.get("/api/profile", headers={"Origin": PAGE_ORIGIN})
+    assert response.status_code == 200
+    assert response.json == {"born": 1815, "name": "Ada Lovelace", "username": "ada"}
+    assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+    exposed = response.headers["Access-Control-Expose-Headers"].split(", ")
+    assert sorted(exposed) == ["Deprecation", "Link", "Sunset"]
+    # Only JSONP is on its way out.
+    assert "Deprecation" not in response.headers
+    assert "Sunset" not in response.headers
+
+
+def test_api_profile_refuses_cors_to_other_pages(cors_client: FlaskClient) -> None:
+    response = cors_client.get("/api/profile", headers={"Origin": OTHER_PAGE})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_api_profile_preflight_is_answered(cors_client: FlaskClient) -> None:
+    response = cors_client.options(
+        "/api/profile?callback=f",
+        headers={"Origin": PAGE_ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+
+
+@pytest.mark.node
+def test_api_profile_jsonp_announces_its_end(
+    cors_client: FlaskClient, node: NodeRunner
+) -> None:
+    response = cors_client.get(
+        "/api/profile?callback=onProfile", headers={"Referer": f"{PAGE_ORIGIN}/"}
+    )
+    assert response.headers["Deprecation"] == f"@{int(DEPRECATION.timestamp())}"
+    assert response.headers["Sunset"] == "Mon, 31 May 2027 00:00:00 GMT"
+    link = f"{PAGE_ORIGIN}/#step-cors"
+    assert response.headers["Link"] == f'<{link}>; rel="deprecation"'
+    payload = run_jsonp(node, response, "onProfile")
+    assert payload["meta"] == {
+        "status": 200,
+        "deprecation": "2026-11-02T00:00:00Z",
+        "sunset": "2027-05-31T00:00:00Z",
+        "link": link,
+    }
+    assert payload["data"]["name"] == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("referer", [f"{OTHER_PAGE}/", None])
+def test_api_profile_refuses_jsonp_to_other_pages(
+    cors_client: FlaskClient, referer: str | None
+) -> None:
+    headers = {"Referer": referer} if referer else {}
+    response = cors_client.get("/api/profile?callback=f", headers=headers)
+    assert_refused(response, 403, "referrer_not_allowed")
+
+
+def usage_counts(client: FlaskClient) -> dict[str, tuple[int, int]]:
+    """The API's usage report, as ``{page: (jsonp, cors)}``."""
+    report = client.get("/api/usage", headers={"Origin": PAGE_ORIGIN}).json
+    assert report is not None
+    return {row["page"]: (row["jsonp"], row["cors"]) for row in report["pages"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        # JSONP answers, by the page of the Referer.
+        ("/api/user?callback=f", {"Referer": f"{PAGE_ORIGIN}/x?token=1"}, (1, 0, 0, 0)),
+        ("/api/profile?callback=f", {"Referer": f"{PAGE_ORIGIN}/"}, (1, 0, 0, 0)),
+        ("/api/user?callback=f", {"Referer": f"{OTHER_PAGE}/"}, (0, 0, 1, 0)),
+        ("/api/user?callback=f", {}, (0, 0, 1, 0)),
+        # CORS answers, by the page of the Origin.
+        ("/api/profile", {"Origin": PAGE_ORIGIN}, (0, 1, 0, 0)),
+        # Not answers of either kind: refused, or without CORS headers.
+        ("/api/profile?callback=f", {"Referer": f"{OTHER_PAGE}/"}, (0, 0, 0, 0)),
+        ("/api/profile", {"Origin": OTHER_PAGE}, (0, 0, 0, 0)),
+        ("/api/user", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+        ("/api/user", {}, (0, 0, 0, 0)),
+        # The page's own reads of the report and the log.
+        ("/api/usage", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+        ("/_demo/answers?target=/", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+    ],
+)
+def test_api_usage_counts_jsonp_and_cors_answers_by_page(
+    cors_client: FlaskClient,
+    path: str,
+    headers: dict[str, str],
+    expected: tuple[int, int, int, int],
+) -> None:
+    cors_client.get(path, headers=headers)
+    page_jsonp, page_cors, other_jsonp, other_cors = expected
+    assert usage_counts(cors_client) == {
+        PAGE_ORIGIN: (page_jsonp, page_cors),
+        "other": (other_jsonp, other_cors),
+    }
+
+
+def test_api_usage_labels_stay_bounded(cors_client: FlaskClient) -> None:
+    for port in range(6000, 6050):
+        cors_client.get(
+            "/api/user?callback=f", headers={"Referer": f"http://localhost:{port}/"}
+        )
+    assert usage_counts(cors_client) == {PAGE_ORIGIN: (0, 0), "other": (50, 0)}
 
 
 # --- The command line ---

@@ -33,6 +33,12 @@
     const output = document.getElementById('result-' + step);
     output.dataset.state = state;
     output.textContent = lines.join('\n');
+    if (state === 'pending') {
+      // A new run: what arrived for the previous one no longer applies.
+      const raw = document.getElementById('raw-' + step);
+      raw.dataset.state = 'waiting';
+      raw.textContent = 'Waiting for the request…';
+    }
   }
 
   // Two lines: what a program branches on, then the message.

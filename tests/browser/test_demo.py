@@ -14,6 +14,9 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from typing import TYPE_CHECKING
@@ -23,6 +26,7 @@ from flask import Flask
 
 from demo_site import create_api_app
 from demo_site import create_page_app
+from demo_site.api import retirement_dates
 from tests.browser.engines import BrowserPage
 from tests.browser.engines import ChromiumPage
 from tests.browser.live_server import LiveServer
@@ -72,6 +76,12 @@ class Step:
     expected: list[str]
     #: Text that must appear in what arrived: the raw answer of the API.
     arrived: list[str]
+    #: The step whose result and arrived areas the button fills, if another.
+    area: str | None = None
+
+    @property
+    def output(self) -> str:
+        return self.area or self.name
 
 
 STEPS = [
@@ -148,6 +158,35 @@ STEPS = [
             'X-Content-Type-Options: nosniff\n\n{{"error":"invalid_callback",',
         ],
     ),
+    Step(
+        "cors",
+        "#run-cors",
+        "data",
+        [
+            "Arrived by CORS: fetch read the JSON; no <script> was added.",
+            '"born": 1815',
+        ],
+        [
+            "GET {api}/api/profile\nHTTP 200 OK\nContent-Type: application/json",
+            "Access-Control-Allow-Origin: {page}",
+            "Access-Control-Expose-Headers: ",
+            '{{"born":1815,"name":"Ada Lovelace","username":"ada"}}',
+        ],
+    ),
+    Step(
+        "cors-jsonp",
+        "#run-cors-jsonp",
+        "data",
+        ["Arrived by JSONP: a <script> ran the answer.", '"born": 1815'],
+        [
+            "GET {api}/api/profile?callback=__jsonp_",
+            "Deprecation: @{deprecation}",
+            "Sunset: {sunset}",
+            'Link: <{page}/#step-cors>; rel="deprecation"',
+            '({{"meta":{{"status":200,"deprecation":"{deprecation_iso}",',
+        ],
+        area="cors",
+    ),
 ]
 
 
@@ -158,6 +197,9 @@ class DemoPage:
     page: BrowserPage
     page_origin: str
     api_origin: str
+    #: What the API announces of the end of JSONP on /api/profile.
+    deprecation: datetime
+    sunset: datetime
 
     def csp_violations(self) -> list[str]:
         violations: list[str] = self.page.evaluate("window.__cspViolations")
@@ -175,7 +217,14 @@ class DemoPage:
 
     def arrived(self, step: Step) -> list[str]:
         """The texts that what arrived for ``step`` must show."""
-        return [text.format(api=self.api_origin) for text in step.arrived]
+        facts = {
+            "api": self.api_origin,
+            "page": self.page_origin,
+            "deprecation": int(self.deprecation.timestamp()),
+            "deprecation_iso": self.deprecation.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sunset": format_datetime(self.sunset, usegmt=True),
+        }
+        return [text.format(**facts) for text in step.arrived]
 
     def run(self, step: Step) -> str:
         """Click the step's button(s); return the text of its result once done,
@@ -185,7 +234,7 @@ class DemoPage:
         if step.name == "abort":
             # Both engines' click waits for the button to be enabled.
             self.page.click("#abort")
-        result_id = f"result-{step.name}"
+        result_id = f"result-{step.output}"
         self.page.wait_for_function(
             "(id) => !['idle', 'pending'].includes("
             "document.getElementById(id).dataset.state)",
@@ -197,7 +246,7 @@ class DemoPage:
             result_id,
         )
         assert state == step.state, f"step {step.name}: {state}: {text}"
-        raw_id = f"raw-{step.name}"
+        raw_id = f"raw-{step.output}"
         self.page.wait_for_function(
             "(id) => !['idle', 'waiting'].includes("
             "document.getElementById(id).dataset.state)",
@@ -212,6 +261,13 @@ class DemoPage:
         for expected in self.arrived(step):
             assert expected in raw, f"step {step.name}: {raw}"
         return str(text)
+
+    def text(self, selector: str) -> str:
+        """The text of ``selector``'s element, as the reader sees it."""
+        text: str = self.page.evaluate(
+            "(selector) => document.querySelector(selector).innerText", selector
+        )
+        return text
 
     def abort_disabled(self) -> bool:
         return bool(self.page.evaluate("document.getElementById('abort').disabled"))
@@ -238,10 +294,11 @@ def open_demo(
     site = serve_app(
         create_page_app(api.api_origin, timeout_ms=TIMEOUT_MS, slow_delay=SLOW_DELAY)
     )
-    api_app.app = create_api_app(site.page_origin)
+    now = datetime.now(timezone.utc)
+    api_app.app = create_api_app(site.page_origin, now=now)
     page.add_init_script(RECORD_CSP_VIOLATIONS)
     assert page.goto(site.page_url("/")) == 200
-    return DemoPage(page, site.page_origin, api.api_origin)
+    return DemoPage(page, site.page_origin, api.api_origin, *retirement_dates(now))
 
 
 @pytest.fixture
@@ -334,6 +391,50 @@ def test_demo_policy_blocks_a_script_without_the_nonce(demo: DemoPage) -> None:
         f"script-src-elem blocked {demo.api_origin}/api/user?callback=console.log"
     ]
     assert demo.csp_violations()
+
+
+def step(name: str) -> Step:
+    return next(step for step in STEPS if step.name == name)
+
+
+#: Whether the usage panel's rows, as the reader sees them, are ``expected``.
+USAGE_ROWS_ARE = """(expected) => JSON.stringify(Array.from(
+  document.querySelectorAll('#usage-rows tr'),
+  (row) => Array.from(row.cells, (cell) => cell.innerText),
+)) === JSON.stringify(expected)"""
+
+
+def test_demo_moving_to_cors_uses_no_script_and_is_counted(
+    demo: DemoPage, page_errors: list[str]
+) -> None:
+    demo.run(step("cors"))
+    # The browser requested no script of /api/profile: the answer came by fetch.
+    requested = demo.page.evaluate(
+        "performance.getEntriesByType('resource').map((entry) => entry.name)"
+    )
+    assert f"{demo.api_origin}/api/profile" in requested
+    assert not [url for url in requested if "/api/profile?callback=" in url]
+    assert demo.text("#deprecation-notice").startswith("Nothing yet")
+    demo.run(step("cors-jsonp"))
+    demo.run(step("jsonp"))
+    # Two JSONP answers (steps 7 and 2), one CORS answer, all to this page.
+    expected = [[demo.page_origin, "2", "1"], ["other", "0", "0"]]
+    demo.page.wait_for_function(USAGE_ROWS_ARE, arg=expected)
+    assert demo.csp_violations() == []
+    assert page_errors == []
+
+
+def test_demo_shows_the_end_of_jsonp_it_was_told(demo: DemoPage) -> None:
+    demo.run(step("cors-jsonp"))
+    notice = demo.text("#deprecation-notice")
+    assert notice == "\n".join(
+        [
+            f"{demo.api_origin}/api/profile",
+            f"deprecated since: {format_datetime(demo.deprecation, usegmt=True)}",
+            f"sunset: {format_datetime(demo.sunset, usegmt=True)}",
+            f"more: {demo.page_origin}/#step-cors",
+        ]
+    )
 
 
 #: A phone's width in CSS pixels (iPhone 12 to 16), and a height.

@@ -821,6 +821,8 @@ assert page.get("/").status_code == 200
 assert page.get("/static/demo.js").status_code == 200
 assert api.get("/api/user?callback=f").status_code == 200
 assert api.get("/_demo/answers?target=/").status_code == 200
+assert api.get("/api/profile", headers={"Origin": "http://localhost:5000"}).json
+assert api.get("/api/usage").json["pages"][0]["cors"] == 1
 print("served")
 """
 

@@ -71,7 +71,8 @@ def content_security_policy(nonce: str, api_origin: str) -> str:
 
     Scripts run only with the nonce. ``connect-src`` allows the API origin so
     that the plain ``fetch`` of the first step reaches the API and is then
-    blocked by the same-origin policy (no CORS headers), not by this policy.
+    blocked by the same-origin policy (no CORS headers), not by this policy,
+    and so that the page can ``fetch`` what the API opens to it by CORS.
     """
     directives = {
         "default-src": "'self'",

@@ -223,9 +223,14 @@ def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in overrides.items()
         if value is not None
     }
-    for name, value in given.items():
-        _PARSERS[name](value)
+    parsed = {name: _PARSERS[name](value) for name, value in given.items()}
+    _check_dates(parsed.get("deprecation"), parsed.get("sunset"))
     return given
+
+
+def _check_dates(deprecation: datetime | None, sunset: datetime | None) -> None:
+    if deprecation is not None and sunset is not None and sunset < deprecation:
+        raise ValueError("sunset must not come before deprecation")
 
 
 def resolve(
@@ -262,8 +267,7 @@ def resolve(
     ]
     deprecation = _PARSERS["deprecation"](shaping["deprecation"])
     sunset = _PARSERS["sunset"](shaping["sunset"])
-    if deprecation is not None and sunset is not None and sunset < deprecation:
-        raise ValueError("sunset must not come before deprecation")
+    _check_dates(deprecation, sunset)
     return JsonpOptions(
         callback_params=_callback_params(shaping["callback_params"]),
         max_callback_length=min(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+
 # Flask's own signals are made with blinker's Namespace, re-exported here.
 from flask.signals import Namespace  # type: ignore[attr-defined]
 

@@ -56,7 +56,7 @@ matrix: $(STAMP)
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m demo_site $(ARGS)
 
-## Load the package with wrk against gunicorn for 30 s (not part of `make test`).
+## Load the package with wrk against gunicorn for 30 s (`make test` runs 3 s of it).
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 

@@ -3,7 +3,8 @@ the newest supported Flask.
 
 Run it with ``make matrix`` (which puts pyenv's Pythons on ``PATH``), or
 ``nox -s "tests-3.12(flask='lowest')"`` for one cell. Browser and Node.js tests
-are deselected by marker: they run once, in ``make test``.
+and the load test (gunicorn and wrk, from the bench group) are deselected by
+marker: they run once, in ``make test``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ FLASKS = {
     "lowest": ["flask==2.3.*", "werkzeug==2.3.*", "markupsafe==2.1.*"],
     "latest": ["flask", "werkzeug", "markupsafe"],
 }
-UNIT_TESTS = "not browser and not node"
+UNIT_TESTS = "not browser and not node and not load"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REPORT_VERSIONS = (
     "import platform; from importlib.metadata import version;"

@@ -162,9 +162,25 @@ def endpoint_record(
                 view = _make_wrapper(view, Layers())
                 wrappers.insert(0, view)
                 app.view_functions[endpoint] = view
-            record = EndpointRecord(view, frozenset(wrappers), plan)
+            record = EndpointRecord(
+                view, frozenset(wrappers), plan, _other_hooks(app, endpoint)
+            )
     state.endpoints[endpoint] = record
     return record
+
+
+def _other_hooks(app: Flask, endpoint: str) -> bool:
+    """Whether ``before_request`` functions besides the extension's run for
+    ``endpoint``: the app's, and those of the blueprints it belongs to (the
+    names Flask's ``request.blueprints`` gives).
+    """
+    funcs = app.before_request_funcs
+    names = []
+    blueprint = endpoint.rpartition(".")[0]
+    while blueprint:
+        names.append(blueprint)
+        blueprint = blueprint.rpartition(".")[0]
+    return len(funcs.get(None, ())) > 1 or any(name in funcs for name in names)
 
 
 class JsonpRequest:
@@ -529,16 +545,12 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             app, environ, record.plan, record.covered, record.view
         )
         environ[REQUEST_KEY] = jsonp_request
-        if record.view is None or other_hooks(req.blueprints):
+        if record.other_hooks:
             # Another hook may answer before the view does (a rate limit, a
             # login): its answer goes through finish(). Otherwise the view is
             # reached, and finish() is asked for only if something goes wrong.
             jsonp_request.finish_later()
         jsonp_request.check()
-
-    def other_hooks(blueprints: list[str]) -> bool:
-        funcs = app.before_request_funcs
-        return len(funcs.get(None, ())) > 1 or any(name in funcs for name in blueprints)
 
     return check_jsonp_request
 

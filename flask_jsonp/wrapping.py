@@ -545,10 +545,11 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             app, environ, record.plan, record.covered, record.view
         )
         environ[REQUEST_KEY] = jsonp_request
-        if record.other_hooks:
+        if record.other_hooks or environ.get("REQUEST_METHOD") == "OPTIONS":
             # Another hook may answer before the view does (a rate limit, a
-            # login): its answer goes through finish(). Otherwise the view is
-            # reached, and finish() is asked for only if something goes wrong.
+            # login), or Flask answers a preflight itself: that answer goes
+            # through finish(). Otherwise the view is reached, and finish() is
+            # asked for only if something goes wrong.
             jsonp_request.finish_later()
         jsonp_request.check()
 

@@ -432,7 +432,9 @@ def test_decorating_per_request_does_not_grow_the_plans(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("callback", ["", "?callback=onData"])
-def test_a_cors_preflight_is_never_refused(app: Flask, callback: str) -> None:
+def test_a_cors_preflight_is_never_refused(
+    app: Flask, mode: str, callback: str
+) -> None:
     @app.get("/data")
     @jsonp(allowed_referrers=[ALLOWED], allowed_callbacks=["other"])
     def data() -> Any:
@@ -447,3 +449,5 @@ def test_a_cors_preflight_is_never_refused(app: Flask, callback: str) -> None:
     )
     assert response.status_code == 200
     assert b"s3cr3t" not in response.data
+    if mode == "extension":
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -28,6 +28,7 @@ from .errors import JsonpGone
 from .errors import JsonpMethodNotAllowed
 from .errors import JsonpRequestError
 from .errors import ReferrerNotAllowed
+from .options import check_config
 from .options import JsonpOptions
 from .options import resolve
 from .query import CallbackFinder
@@ -193,7 +194,13 @@ def plan_for(app: Flask, layers: Layers) -> JsonpPlan:
     state = state_for(app)
     plan = state.plans.get(layers)
     if plan is None:
-        options = resolve(app.config, state.defaults, layers.mappings())
+        try:
+            options = resolve(app.config, state.defaults, layers.mappings())
+        except (TypeError, ValueError):
+            # An app without the extension reads its config here: name the
+            # config key if it is the culprit.
+            check_config(app.config)
+            raise
         plan = JsonpPlan(options)
         if len(state.plans) < MAX_PLANS:
             state.plans[layers] = plan

@@ -434,6 +434,45 @@ def _hand_on(
     return rv
 
 
+def _add_nosniff(response: Response) -> Response:
+    add_nosniff(response)
+    return response
+
+
+def _without_callback(
+    app: Flask,
+    req: Any,
+    wrapper: View,
+    call: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Answer a request that cannot ask for JSONP (it has no query string) as
+    the view does, with nosniff.
+    """
+    try:
+        rv = call(*args, **kwargs)
+    except Exception:
+        after_this_request(_add_nosniff)
+        raise
+    rule = req.url_rule
+    if rule is None or app.view_functions.get(rule.endpoint) is not wrapper:
+        # Below someone else's decorator, or called by another view: the
+        # value is handed on as the view returned it.
+        after_this_request(_add_nosniff)
+        return rv
+    if type(rv) is dict or type(rv) is list:
+        # What Flask's make_response does for these, on a response that is
+        # new: add() costs less than setting the header.
+        provider: Any = app.json
+        plain: Response = provider.response(rv)
+        plain.headers.add("X-Content-Type-Options", NOSNIFF)
+        return plain
+    response = app.make_response(rv)
+    add_nosniff(response)
+    return response
+
+
 def _make_wrapper(inner: View, layers: Layers) -> View:
     # Decided once: a sync view is called directly, which is what ensure_sync
     # would return for it.
@@ -451,6 +490,9 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
             else jsonp_request.app
         )
         call = app.ensure_sync(inner) if is_async else inner
+        if jsonp_request is None and not environ.get("QUERY_STRING"):
+            # No query string, no callback: nothing to check or wrap.
+            return _without_callback(app, req, jsonp_view, call, args, kwargs)
         if jsonp_request is not None:
             if jsonp_request.active:
                 # Called by another JSONP view, which wraps the answer.
@@ -541,11 +583,16 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
         if record.plan is None:
             return
         environ = req.environ
+        preflight = environ.get("REQUEST_METHOD") == "OPTIONS"
+        if not (environ.get("QUERY_STRING") or record.other_hooks or preflight):
+            # No callback, and nothing but the view answers: the view's
+            # wrapper has nothing to check either.
+            return
         jsonp_request = JsonpRequest(
             app, environ, record.plan, record.covered, record.view
         )
         environ[REQUEST_KEY] = jsonp_request
-        if record.other_hooks or environ.get("REQUEST_METHOD") == "OPTIONS":
+        if record.other_hooks or preflight:
             # Another hook may answer before the view does (a rate limit, a
             # login), or Flask answers a preflight itself: that answer goes
             # through finish(). Otherwise the view is reached, and finish() is

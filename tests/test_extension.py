@@ -318,7 +318,9 @@ def test_options_are_resolved_once_per_app_and_view(app: Flask) -> None:
     assert len(app.extensions["jsonp"].plans) == 1
 
 
-def test_invalid_config_fails_the_first_jsonp_request_naming_the_key(app: Flask) -> None:
+def test_invalid_config_fails_the_first_jsonp_request_naming_the_key(
+    app: Flask,
+) -> None:
     app.config["JSONP_CALLBACK_POLICY"] = "lenient"
 
     @app.get("/x")

@@ -11,23 +11,31 @@ from .decorators import jsonp
 from .decorators import jsonpify
 from .errors import CallbackNotAllowed
 from .errors import InvalidCallback
+from .errors import JsonpGone
 from .errors import JsonpMethodNotAllowed
 from .errors import JsonpRequestError
 from .errors import ReferrerNotAllowed
 from .extension import JSONP
+from .options import ANY_PAGE
+from .signals import jsonp_answered
+from .signals import jsonp_refused
 
 __all__ = [
+    "ANY_PAGE",
     "CALLBACK_POLICIES",
     "JSONP",
     "CallbackAllowlist",
     "CallbackNotAllowed",
     "InvalidCallback",
+    "JsonpGone",
     "JsonpMethodNotAllowed",
     "JsonpRequestError",
     "ReferrerNotAllowed",
     "callback_refusal",
     "is_valid_callback",
     "jsonp",
+    "jsonp_answered",
+    "jsonp_refused",
     "jsonpify",
     "parse_callback_allowlist",
 ]

@@ -57,16 +57,24 @@ CALLBACK_POLICIES = ("safe", "identifier")
 #: The policy of an endpoint that sets none.
 DEFAULT_CALLBACK_POLICY = "safe"
 
-#: First segments, besides the browser's globals, that hand the argument to a
-#: script loader or an HTML parser. ``$``, ``jQuery`` and ``Zepto`` are the
-#: libraries' namespaces, full of both: ``$.getScript(url)`` and ``$.ajax({url,
-#: dataType: "script"})`` run a script from a URL, ``$(html)``,
-#: ``$.parseHTML(html)`` (before jQuery 3) and ``$.fn.init(html)`` build elements
-#: in the page, where ``<img onerror>`` runs. No jQuery or Zepto callback lives in
-#: them: theirs are top-level names, ``jQuery3710…_1700000000000`` and
-#: ``Zepto1700000000000``. ``require`` and ``requirejs`` (AMD: RequireJS, dojo)
-#: load one script per module id or URL in the array they are given.
-LIBRARY_GLOBALS = frozenset({"$", "jQuery", "Zepto", "require", "requirejs"})
+#: Library namespaces that hand the argument to a script loader or an HTML
+#: parser, refused at any position: ``$``, ``jQuery`` and ``Zepto`` are full of
+#: both (``$.getScript(url)`` and ``$.ajax({url, dataType: "script"})`` run a
+#: script from a URL; ``$(html)``, ``$.parseHTML(html)`` before jQuery 3 and
+#: ``$.fn.init(html)`` build elements in the page, where ``<img onerror>`` runs),
+#: and a page often keeps one under another name: Django's admin as
+#: ``django.jQuery``, Backbone as ``Backbone.$``, code written for
+#: ``jQuery.noConflict()`` as ``$j`` or ``jq``; ``cash`` is a jQuery-compatible
+#: library of its own. ``require`` and ``requirejs`` (AMD: RequireJS, dojo) load
+#: one script per module id or URL in the array they are given. No client
+#: library's callback lives in them: jQuery's and Zepto's are top-level names,
+#: ``jQuery3710…_1700000000000`` and ``Zepto1700000000000``, whose segment is not
+#: one of these. A page's own objects that keep a library under a name of the
+#: page's choosing cannot be listed: ``allowed_callbacks`` is the complete
+#: defence.
+LIBRARY_GLOBALS = frozenset(
+    {"$", "$j", "jq", "jQuery", "Zepto", "cash", "require", "requirejs"}
+)
 
 #: Segments refused at any position, because the method or object they name runs
 #: strings as code, writes markup, navigates, acts for the user, or walks from one
@@ -126,6 +134,7 @@ EVENT_HANDLER_SLOTS = frozenset(
 
 #: The reasons :func:`callback_refusal` gives, one per rule. None quotes the
 #: callback, so a refusal never reflects what the client sent.
+EMPTY = "The callback parameter is empty."
 NOT_A_NAME = (
     "The callback must be JavaScript identifiers joined by dots, with an optional"
     " numeric index at the end."
@@ -136,14 +145,21 @@ BROWSER_GLOBAL = (
     " or setTimeout), so it would act on the page."
 )
 LIBRARY_GLOBAL = (
-    "The callback starts with a library namespace that loads scripts or parses"
-    " markup ($, jQuery, Zepto, require)."
+    "The callback names a library namespace that loads scripts or parses markup"
+    " ($, jQuery, Zepto, require), at any position."
 )
 SINK = (
     "The callback names a method or property that runs code, writes markup,"
     " navigates, fires an event handler, acts for the user or walks the document."
 )
-REFUSAL_REASONS = (NOT_A_NAME, RESERVED_WORD, BROWSER_GLOBAL, LIBRARY_GLOBAL, SINK)
+REFUSAL_REASONS = (
+    EMPTY,
+    NOT_A_NAME,
+    RESERVED_WORD,
+    BROWSER_GLOBAL,
+    LIBRARY_GLOBAL,
+    SINK,
+)
 
 #: What may stand in for the ``*`` of an allowlist prefix: the rest of the last
 #: segment, never a dot or a bracket, so ``jQuery*`` cannot reach ``jQuery.ajax``.
@@ -182,8 +198,9 @@ def callback_refusal(
       (:data:`~flask_jsonp.callback.BROWSER_GLOBALS`,
       read from Chromium and Firefox: ``window``, ``opener``, ``document``,
       ``location``, ``setTimeout``, ``eval``, ``alert``, the ``on*`` event
-      handler slots...) or one of :data:`~flask_jsonp.callback.LIBRARY_GLOBALS`;
-    - any segment of which is one of :data:`~flask_jsonp.callback.SINK_SEGMENTS` or
+      handler slots...);
+    - any segment of which is one of :data:`~flask_jsonp.callback.LIBRARY_GLOBALS`,
+      :data:`~flask_jsonp.callback.SINK_SEGMENTS` or
       :data:`~flask_jsonp.callback.EVENT_HANDLER_SLOTS`.
 
     What is left are names under the page's own globals: the ones client
@@ -203,6 +220,8 @@ def callback_refusal(
         raise ValueError(
             f"callback_policy must be one of {', '.join(map(repr, CALLBACK_POLICIES))}"
         )
+    if not callback:
+        return EMPTY
     match = CALLBACK_PATTERN.fullmatch(callback)
     if match is None:
         return NOT_A_NAME
@@ -213,7 +232,7 @@ def callback_refusal(
         return None
     if segments[0] in BROWSER_GLOBALS:
         return BROWSER_GLOBAL
-    if segments[0] in LIBRARY_GLOBALS:
+    if not LIBRARY_GLOBALS.isdisjoint(segments):
         return LIBRARY_GLOBAL
     if not SINK_SEGMENTS.isdisjoint(segments):
         return SINK

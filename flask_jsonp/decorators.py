@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from typing import overload
 from typing import ParamSpec
@@ -34,7 +35,11 @@ def jsonp(
     callback_policy: str | None = None,
     allowed_callbacks: Iterable[str] | None = None,
     allowed_referrers: Iterable[str] | None = None,
+    allowed_referrers_report_only: Iterable[str] | None = None,
     envelope: bool | None = None,
+    deprecation: datetime | None = None,
+    sunset: datetime | None = None,
+    deprecation_link: str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -47,7 +52,11 @@ def jsonp(
     callback_policy: str | None = None,
     allowed_callbacks: Iterable[str] | None = None,
     allowed_referrers: Iterable[str] | None = None,
+    allowed_referrers_report_only: Iterable[str] | None = None,
     envelope: bool | None = None,
+    deprecation: datetime | None = None,
+    sunset: datetime | None = None,
+    deprecation_link: str | None = None,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Answer JSONP from a view that answers JSON.
 
@@ -69,12 +78,21 @@ def jsonp(
             ...
 
     Options left as ``None`` come from :class:`~flask_jsonp.JSONP`'s defaults,
-    then the ``JSONP_*`` config keys. Stacked on a view that is already a JSONP
-    view (another ``@jsonp``, or a view of a JSONP blueprint), it adds a layer
-    instead of wrapping twice. The answer is wrapped once, with the strictest
-    policy of the layers: every allowlist must accept the request, and the
-    shortest length limit and the strictest callback policy win; the innermost
-    layer that sets ``callback_params`` or ``envelope`` decides those.
+    then the ``JSONP_*`` config keys. Directly on another ``@jsonp`` (or as a
+    view of a JSONP blueprint) it adds a layer instead of wrapping twice; with
+    other decorators in between, each is kept and the layers still combine.
+    The answer is wrapped once, with the strictest policy of the layers: every
+    allowlist must accept the request, and the shortest length limit and the
+    strictest callback policy win; the innermost layer that sets
+    ``callback_params``, ``envelope`` or an announcement of the end decides
+    those.
+
+    Put it below the route decorator, and below or above other decorators as
+    they need: with :class:`~flask_jsonp.JSONP` set up on the app, its checks
+    run before any decorator stacked above it, and when something is stacked
+    above it the final response is wrapped, so an API framework's schema still
+    applies. Without a callback the view's return value is handed on as the
+    view returned it.
 
     :param view: the view function, when used bare.
     :param callback_params: query parameter name(s) carrying the callback; the
@@ -86,10 +104,23 @@ def jsonp(
     :param allowed_callbacks: if given, only these names are answered: exact
         names, or prefixes ending in ``*`` (``"jQuery*"``).
     :param allowed_referrers: if given, only pages of these origins
-        (``https://app.example``, ``https://*.example.com``) are answered.
+        (``https://app.example``, ``https://*.example.com``) are answered;
+        ``"*"`` answers every page, over an app-wide allowlist.
+    :param allowed_referrers_report_only: pages outside these origins are
+        answered, and reported with :data:`~flask_jsonp.jsonp_refused`
+        (``report_only=True``): try an allowlist before enforcing it.
     :param envelope: always answer 200 and pass
         ``{"meta": {"status": N}, "data": ...}`` to the callback, so pages can see
         errors.
+    :param deprecation: when JSONP on this view was deprecated: JSONP answers
+        carry ``Deprecation: @<unix time>`` (:rfc:`9745`), and the envelope's
+        ``meta`` a ``deprecation`` date. A naive datetime is read as UTC.
+    :param sunset: when JSONP on this view ends: announced with ``Sunset``
+        (:rfc:`8594`) and ``meta.sunset``; from then on, JSONP requests are
+        refused with 410 Gone (with the envelope, ``meta.status`` 410). Requests
+        without a callback are answered as before.
+    :param deprecation_link: a page about the end of JSONP here, announced with
+        ``Link: <url>; rel="deprecation"`` and ``meta.link``.
     :raise TypeError, ValueError: for invalid options, when decorating.
 
     .. versionadded:: 0.1
@@ -101,7 +132,11 @@ def jsonp(
             "callback_policy": callback_policy,
             "allowed_callbacks": allowed_callbacks,
             "allowed_referrers": allowed_referrers,
+            "allowed_referrers_report_only": allowed_referrers_report_only,
             "envelope": envelope,
+            "deprecation": deprecation,
+            "sunset": sunset,
+            "deprecation_link": deprecation_link,
         }
     )
     if view is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Gone
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.sansio.response import Response as SansIOResponse
@@ -114,3 +115,20 @@ class JsonpMethodNotAllowed(JsonpRequestError, MethodNotAllowed):
 
     def __init__(self) -> None:
         super().__init__(valid_methods=list(JSONP_METHODS))
+
+
+class JsonpGone(JsonpRequestError, Gone):
+    """JSONP was retired from this endpoint: its ``sunset`` has passed.
+
+    Only JSONP requests are refused; the same URL without a callback (plain JSON,
+    CORS) is answered as before. With the envelope the page gets a script that
+    passes ``meta.status`` 410 to its callback instead.
+
+    .. versionadded:: 0.1
+    """
+
+    error = "gone"
+    description = (
+        "This endpoint no longer answers JSONP. Ask for JSON without the callback"
+        " parameter (with CORS from a page of another origin)."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -11,13 +12,16 @@ from flask import Flask
 from flask.blueprints import BlueprintSetupState
 
 from .loader import register_loader
+from .options import check_config
 from .options import check_overrides
 from .options import config_key
 from .options import DEFAULTS
 from .options import EXTENSION_KEY
+from .options import resolve
+from .plan import Layers
 from .state import JsonpState
 from .state import state_for
-from .wrapping import Layers
+from .wrapping import check_request_hook
 from .wrapping import wrap_view
 
 
@@ -25,10 +29,15 @@ class JSONP:
     """Set up flask-jsonp on an application.
 
     The extension is optional: :func:`~flask_jsonp.jsonp` works on its own. It
-    sets the ``JSONP_*`` config defaults, records app-wide defaults, serves the
-    bundled JavaScript loader and adds the ``jsonp_loader()`` template helper.
-    It never turns JSONP on for views by itself: answering JSONP on every route
-    would hand private JSON to any page.
+    checks the ``JSONP_*`` config and sets its defaults, records app-wide
+    defaults, serves the bundled JavaScript loader and adds the
+    ``jsonp_loader()`` template helper. It also makes the policy of every
+    JSONP view hold whatever is stacked on it: its ``before_request`` hook
+    checks each request to a JSONP endpoint before any other hook and any
+    decorator above ``@jsonp`` (a login, a cache, a rate limit) runs, and the
+    final response of such a view is wrapped. It never turns JSONP on for views
+    by itself: answering JSONP on every route would hand private JSON to any
+    page.
 
     ::
 
@@ -42,6 +51,7 @@ class JSONP:
     :param app: the application, or ``None`` to call :meth:`init_app` later.
     :param defaults: option defaults for every app this extension is set up on;
         they take precedence over the app's ``JSONP_*`` config.
+    :raise TypeError, ValueError: for an unknown option or an invalid value.
 
     .. versionadded:: 0.1
     """
@@ -52,7 +62,15 @@ class JSONP:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Set up the extension on ``app`` (application factory pattern)."""
+        """Set up the extension on ``app`` (application factory pattern).
+
+        :raise TypeError, ValueError: for an unknown ``JSONP_*`` config key or
+            an invalid value, naming the key; the app is then left as it was.
+        """
+        check_config(app.config)
+        resolve(app.config, self.defaults)
+        # Fails on an app that has served requests, before anything changed.
+        register_loader(app)
         for name, default in DEFAULTS.items():
             app.config.setdefault(config_key(name), default)
         state = app.extensions.get(EXTENSION_KEY)
@@ -67,7 +85,13 @@ class JSONP:
             blueprint_layers=blueprint_layers,
             warned_endpoints=warned,
         )
-        register_loader(app)
+        hooks = app.before_request_funcs.setdefault(None, [])
+        if not any(getattr(hook, _HOOK_ATTR, False) for hook in hooks):
+            hook = check_request_hook(app)
+            setattr(hook, _HOOK_ATTR, True)
+            # First: the policy is checked before any other extension's hook
+            # (a rate limit, a login) runs, whichever was set up first.
+            hooks.insert(0, hook)
 
     @staticmethod
     def enable_blueprint(
@@ -78,7 +102,11 @@ class JSONP:
         callback_policy: str | None = None,
         allowed_callbacks: Iterable[str] | None = None,
         allowed_referrers: Iterable[str] | None = None,
+        allowed_referrers_report_only: Iterable[str] | None = None,
         envelope: bool | None = None,
+        deprecation: datetime | None = None,
+        sunset: datetime | None = None,
+        deprecation_link: str | None = None,
     ) -> Blueprint:
         """Answer JSONP from every view of ``blueprint``, as if each were
         decorated with :func:`~flask_jsonp.jsonp` with these options.
@@ -87,12 +115,15 @@ class JSONP:
 
             api = JSONP.enable_blueprint(Blueprint("api", __name__))
 
-        Each view is wrapped when the blueprint is registered, with the same
-        wrapper as the decorator's. Views that are JSONP views already (with
-        :func:`~flask_jsonp.jsonp`), and the views of a JSONP blueprint nested
-        in this one, get this blueprint's options as one more layer: the
-        answer is wrapped once and the strictest policy applies. The views of
-        a nested blueprint that is not enabled itself answer no JSONP.
+        Each view the blueprint adds is wrapped when the blueprint is
+        registered, with the same wrapper as the decorator's, whether it was
+        added before or after this call. Views that are JSONP views already
+        (with :func:`~flask_jsonp.jsonp` outermost), and the views of a JSONP
+        blueprint nested in this one, get this blueprint's options as one more
+        layer: the answer is wrapped once and the strictest policy applies.
+        Calling this again on the same blueprint adds another layer. The
+        views of a nested blueprint that is not enabled itself answer no
+        JSONP.
 
         HTTP errors raised by the views go through the app's error handlers
         first; with the envelope, the callback receives the handler's JSON, or
@@ -104,7 +135,11 @@ class JSONP:
         :param callback_policy: as for :func:`~flask_jsonp.jsonp`.
         :param allowed_callbacks: as for :func:`~flask_jsonp.jsonp`.
         :param allowed_referrers: as for :func:`~flask_jsonp.jsonp`.
+        :param allowed_referrers_report_only: as for :func:`~flask_jsonp.jsonp`.
         :param envelope: as for :func:`~flask_jsonp.jsonp`.
+        :param deprecation: as for :func:`~flask_jsonp.jsonp`.
+        :param sunset: as for :func:`~flask_jsonp.jsonp`.
+        :param deprecation_link: as for :func:`~flask_jsonp.jsonp`.
         :return: the blueprint, for one-line use.
         :raise TypeError, ValueError: for invalid options, at once.
 
@@ -117,48 +152,73 @@ class JSONP:
                 "callback_policy": callback_policy,
                 "allowed_callbacks": allowed_callbacks,
                 "allowed_referrers": allowed_referrers,
+                "allowed_referrers_report_only": allowed_referrers_report_only,
                 "envelope": envelope,
+                "deprecation": deprecation,
+                "sunset": sunset,
+                "deprecation_link": deprecation_link,
             }
         )
-
-        def wrap_blueprint_views(state: BlueprintSetupState) -> None:
-            _wrap_blueprint_views(state, overrides)
-
-        blueprint.record(wrap_blueprint_views)
+        setup = next(
+            (
+                function
+                for function in blueprint.deferred_functions
+                if isinstance(function, _JsonpBlueprintSetup)
+            ),
+            None,
+        )
+        if setup is None:
+            setup = _JsonpBlueprintSetup()
+            # record() refuses a blueprint that is registered already.
+            blueprint.record(setup)
+            # First of the setup functions, so that every view the blueprint
+            # adds goes through it, whenever it was declared.
+            blueprint.deferred_functions.remove(setup)
+            blueprint.deferred_functions.insert(0, setup)
+        setup.layers.append(overrides)
         return blueprint
 
 
-def _wrap_blueprint_views(
-    state: BlueprintSetupState, overrides: dict[str, Any]
-) -> None:
-    """Wrap the views of a JSONP blueprint as it is registered: those already
-    added to the app, and those its later setup functions add.
+#: Marks the extension's ``before_request`` hook, so it is added once per app.
+_HOOK_ATTR = "_flask_jsonp_hook"
+
+
+class _JsonpBlueprintSetup:
+    """The setup function of a JSONP blueprint, holding the options of each
+    :meth:`JSONP.enable_blueprint` call on it, in call order.
+    """
+
+    def __init__(self) -> None:
+        self.layers: list[dict[str, Any]] = []
+
+    def __call__(self, state: BlueprintSetupState) -> None:
+        _wrap_blueprint_views(state, Layers.of(*reversed(self.layers)))
+
+
+def _wrap_blueprint_views(state: BlueprintSetupState, own: Layers) -> None:
+    """Wrap the views a JSONP blueprint adds as it is registered: with the
+    layers of its nearest JSONP parent (which hold its own parents'), then its
+    own.
     """
     # Any: Flask 3 types the setup state's app as its sans-IO base class.
     app: Any = state.app
     jsonp_state = state_for(app)
     name = f"{state.name_prefix}.{state.name}".lstrip(".")
-    # A nested blueprint is registered after its parents, so the layers of the
-    # nearest JSONP parent (which hold its own parents') are known.
+    # A nested blueprint is registered after its parents, so the layers of
+    # its JSONP parents are known.
     parents = [
         jsonp_state.blueprint_layers[prefix]
         for prefix in _dotted_prefixes(name)
         if prefix in jsonp_state.blueprint_layers
     ]
-    outer = parents[-1].overrides if parents else ()
-    layers = Layers((*outer, overrides))
+    layers = (parents[-1] if parents else Layers()) + own
     jsonp_state.blueprint_layers[name] = layers
 
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         # wrap_view adds each layer as the outermost one: innermost first.
-        for layer in reversed(layers.overrides):
+        for layer in reversed(layers.mappings()):
             view = wrap_view(view, layer)
         return view
-
-    own_prefix, depth = f"{name}.", name.count(".") + 1
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint.startswith(own_prefix) and endpoint.count(".") == depth:
-            app.view_functions[endpoint] = wrap(view)
 
     add_url_rule = state.add_url_rule
 
@@ -172,8 +232,8 @@ def _wrap_blueprint_views(
             rule, endpoint, None if view_func is None else wrap(view_func), **options
         )
 
-    # The views the blueprint's later setup functions add go through the setup
-    # state; this one is discarded when the registration ends.
+    # This setup function runs first, so every view the blueprint adds goes
+    # through the setup state; it is discarded when the registration ends.
     state.add_url_rule = add_jsonp_url_rule  # type: ignore[method-assign]
 
 

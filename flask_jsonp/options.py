@@ -9,8 +9,9 @@ A view can be covered by several *layers*: a decorated view in a JSONP blueprint
 a blueprint nested in another. The answer is wrapped once, and the strictest policy
 of all the layers applies: each layer's settings are resolved as if it were alone,
 then the allowlists must all accept the request, the shortest length limit and the
-strictest callback policy win. ``callback_params`` and ``envelope`` shape the answer
-rather than guard it: the innermost layer that sets them wins.
+strictest callback policy win. ``callback_params``, ``envelope`` and the
+announcements of the end (``deprecation``, ``sunset``, ``deprecation_link``) shape
+the answer rather than guard it: the innermost layer that sets them wins.
 
 Options are resolved once per application and view, on the view's first request,
 and kept in the app's extension state. Changes to ``app.config`` after that are not
@@ -24,13 +25,16 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from .callback import CALLBACK_POLICIES
 from .callback import CallbackAllowlist
 from .callback import DEFAULT_CALLBACK_POLICY
 from .callback import DEFAULT_MAX_CALLBACK_LENGTH
 from .callback import parse_callback_allowlist
+from .deprecation import as_utc
 from .referrer import OriginPattern
 from .referrer import parse_origin_pattern
 
@@ -42,12 +46,27 @@ DEFAULTS: dict[str, Any] = {
     "callback_policy": DEFAULT_CALLBACK_POLICY,
     "allowed_callbacks": None,
     "allowed_referrers": None,
+    "allowed_referrers_report_only": None,
     "envelope": False,
+    "deprecation": None,
+    "sunset": None,
+    "deprecation_link": None,
 }
 
 #: Options that shape the answer rather than guard it: the innermost layer that
 #: sets one wins. Every other option is a policy, combined strictest-first.
-SHAPING_OPTIONS = ("callback_params", "envelope")
+SHAPING_OPTIONS = (
+    "callback_params",
+    "envelope",
+    "deprecation",
+    "sunset",
+    "deprecation_link",
+)
+
+#: The value of ``allowed_referrers`` (and ``allowed_referrers_report_only``)
+#: that accepts every page, where ``None`` means "not set here": it opens one
+#: view or blueprint over an app-wide ``JSONP_ALLOWED_REFERRERS``.
+ANY_PAGE = "*"
 
 #: The extension's key in ``app.extensions``.
 EXTENSION_KEY = "jsonp"
@@ -78,8 +97,16 @@ class JsonpOptions:
     allowed_callbacks: tuple[CallbackAllowlist, ...]
     #: Every allowlist here must accept the page's origin; empty: any page.
     allowed_referrers: tuple[tuple[OriginPattern, ...], ...]
+    #: Pages that one of these does not accept are reported, and answered.
+    allowed_referrers_report_only: tuple[tuple[OriginPattern, ...], ...]
     #: Always answer 200 and pass ``{"meta": {"status": N}, "data": ...}``.
     envelope: bool
+    #: When the endpoint was deprecated (UTC), announced in each JSONP answer.
+    deprecation: datetime | None = None
+    #: When JSONP ends (UTC): announced, then refused with 410 Gone.
+    sunset: datetime | None = None
+    #: A page that tells the endpoint's users what to do.
+    deprecation_link: str | None = None
 
 
 def _names(value: str | Iterable[str], option: str) -> tuple[str, ...]:
@@ -117,12 +144,49 @@ def _callback_allowlist(value: Any) -> CallbackAllowlist | None:
     return parse_callback_allowlist(_names(value, "allowed_callbacks"))
 
 
-def _referrer_allowlist(value: Any) -> tuple[OriginPattern, ...] | None:
+def _referrer_allowlist(
+    value: Any, option: str = "allowed_referrers"
+) -> tuple[OriginPattern, ...] | None:
+    if value is None or value == ANY_PAGE:
+        return None
+    return tuple(parse_origin_pattern(entry) for entry in _names(value, option))
+
+
+def _report_only_allowlist(value: Any) -> tuple[OriginPattern, ...] | None:
+    return _referrer_allowlist(value, "allowed_referrers_report_only")
+
+
+def _moment(option: str) -> Callable[[Any], datetime | None]:
+    def parse(value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"{option} must be a datetime, not {type(value).__name__}")
+        return as_utc(value)
+
+    return parse
+
+
+def _link(value: Any) -> str | None:
     if value is None:
         return None
-    return tuple(
-        parse_origin_pattern(entry) for entry in _names(value, "allowed_referrers")
-    )
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        raise TypeError(f"deprecation_link must be a string, not {kind}")
+    parts = urlsplit(value)
+    # Written into a Link header between <>, and into the envelope.
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or not value.isascii()
+        or any(char in value for char in '<>" ')
+        or not value.isprintable()
+    ):
+        raise ValueError(
+            "deprecation_link must be an absolute http(s) URL in ASCII, such as"
+            " 'https://api.example/retiring-jsonp'"
+        )
+    return value
 
 
 #: How each option's raw value is checked and converted.
@@ -132,24 +196,41 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "callback_policy": _policy,
     "allowed_callbacks": _callback_allowlist,
     "allowed_referrers": _referrer_allowlist,
+    "allowed_referrers_report_only": _report_only_allowlist,
     "envelope": bool,
+    "deprecation": _moment("deprecation"),
+    "sunset": _moment("sunset"),
+    "deprecation_link": _link,
 }
 
 
 def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Validate options given in code, so mistakes fail at import time.
 
-    :return: the options that were given (not ``None``).
+    :return: the options that were given (not ``None``), iterables as tuples.
     :raise TypeError: for an unknown option name.
     :raise ValueError: for an invalid value.
     """
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown JSONP option(s): {', '.join(sorted(unknown))}")
-    given = {name: value for name, value in overrides.items() if value is not None}
-    for name, value in given.items():
-        _PARSERS[name](value)
+    given = {
+        # Iterables are read once, here: a generator would be empty the next
+        # time, and the layers compare the options by value.
+        name: tuple(value)
+        if isinstance(value, Iterable) and not isinstance(value, (str, bytes))
+        else value
+        for name, value in overrides.items()
+        if value is not None
+    }
+    parsed = {name: _PARSERS[name](value) for name, value in given.items()}
+    _check_dates(parsed.get("deprecation"), parsed.get("sunset"))
     return given
+
+
+def _check_dates(deprecation: datetime | None, sunset: datetime | None) -> None:
+    if deprecation is not None and sunset is not None and sunset < deprecation:
+        raise ValueError("sunset must not come before deprecation")
 
 
 def resolve(
@@ -180,6 +261,13 @@ def resolve(
     referrer_allowlists = [
         _referrer_allowlist(settings["allowed_referrers"]) for settings in alone
     ]
+    report_only_allowlists = [
+        _report_only_allowlist(settings["allowed_referrers_report_only"])
+        for settings in alone
+    ]
+    deprecation = _PARSERS["deprecation"](shaping["deprecation"])
+    sunset = _PARSERS["sunset"](shaping["sunset"])
+    _check_dates(deprecation, sunset)
     return JsonpOptions(
         callback_params=_callback_params(shaping["callback_params"]),
         max_callback_length=min(
@@ -196,5 +284,40 @@ def resolve(
         allowed_referrers=tuple(
             dict.fromkeys(item for item in referrer_allowlists if item is not None)
         ),
+        allowed_referrers_report_only=tuple(
+            dict.fromkeys(item for item in report_only_allowlists if item is not None)
+        ),
         envelope=bool(shaping["envelope"]),
+        deprecation=deprecation,
+        sunset=sunset,
+        deprecation_link=_link(shaping["deprecation_link"]),
     )
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Validate the application's ``JSONP_*`` config keys, so that a mistake
+    fails when the extension is set up rather than on each request.
+
+    :raise TypeError, ValueError: for an unknown ``JSONP_*`` key or an invalid
+        value, with the key in the message.
+    """
+    known = {config_key(name): name for name in DEFAULTS}
+    unknown = sorted(
+        key for key in config if key.startswith("JSONP_") and key not in known
+    )
+    if unknown:
+        raise ValueError(
+            f"unknown flask-jsonp config key(s): {', '.join(unknown)}; the keys"
+            f" are {', '.join(known)}"
+        )
+    for key, name in known.items():
+        if key not in config or config[key] is None:
+            continue
+        try:
+            _PARSERS[name](config[key])
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{key} = {config[key]!r}: {error}") from None
+    try:
+        resolve(config, {})
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"JSONP_* config: {error}") from None

@@ -206,7 +206,10 @@ class JsonpBody(NamedTuple):
 
 
 def jsonp_body(
-    callback: str, json_body: bytes, envelope_status: int | None = None
+    callback: str,
+    json_body: bytes,
+    envelope_status: int | None = None,
+    envelope_meta: bytes = b"",
 ) -> JsonpBody:
     """Build the JSONP body that passes ``json_body`` to ``callback``.
 
@@ -222,12 +225,15 @@ def jsonp_body(
     :param envelope_status: if given, the callback receives
         ``{"meta": {"status": envelope_status}, "data": <json_body>}``, spliced
         around the JSON bytes without parsing them again.
+    :param envelope_meta: more members of the envelope's ``meta``, each after a
+        comma (``b',"sunset":"2027-06-30T00:00:00Z"'``), already escaped for a
+        script; ignored without ``envelope_status``.
 
     .. versionadded:: 0.1
     """
     prefix, suffix = guarded_call_prefix(callback), CALL_SUFFIX
     if envelope_status is not None:
-        prefix += b'{"meta":{"status":%d},"data":' % envelope_status
+        prefix += b'{"meta":{"status":%d%s},"data":' % (envelope_status, envelope_meta)
         suffix = b"}" + suffix
     if json_body[-1:] == b"\n":
         json_body = json_body[:-1]

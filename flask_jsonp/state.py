@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -12,13 +13,35 @@ from flask import Flask
 from .options import EXTENSION_KEY
 
 if TYPE_CHECKING:
-    from .extension import JSONP
-    from .wrapping import JsonpPlan
-    from .wrapping import Layers
+    from .plan import JsonpPlan
+    from .plan import Layers
 
 #: At most this many endpoints are remembered as warned about credentialed
 #: requests; past it the warning is not repeated for new ones.
 MAX_WARNED_ENDPOINTS = 1024
+
+#: At most this many plans (one per distinct set of options) are kept per app. A
+#: view decorated anew on each request with the same options reuses its plan;
+#: past the bound, new option sets are resolved on each request instead.
+MAX_PLANS = 1024
+
+
+@dataclass(frozen=True, eq=False)
+class EndpointRecord:
+    """What answering one endpoint needs, resolved once from its view function.
+
+    .. versionadded:: 0.1
+    """
+
+    #: The endpoint's view function when the record was made: a record whose
+    #: view is no longer the endpoint's is made anew.
+    view: Callable[..., Any] | None
+    #: The JSONP wrappers found in the view's ``__wrapped__`` chain, whose
+    #: options :attr:`plan` holds.
+    covered: frozenset[Callable[..., Any]] = frozenset()
+    #: The options of all of them combined; ``None`` for an endpoint that
+    #: answers no JSONP.
+    plan: JsonpPlan | None = None
 
 
 @dataclass
@@ -29,11 +52,13 @@ class JsonpState:
     """
 
     #: The :class:`~flask_jsonp.JSONP` instance set up on the app, if any.
-    extension: JSONP | None = None
+    extension: object | None = None
     #: Keyword arguments given to :class:`~flask_jsonp.JSONP`.
     defaults: dict[str, Any] = field(default_factory=dict)
-    #: The resolved options of each JSONP view, made on its first request.
+    #: The resolved options of each set of layers, made on first use.
     plans: dict[Layers, JsonpPlan] = field(default_factory=dict)
+    #: What each endpoint needs, by endpoint name, made on its first request.
+    endpoints: dict[str, EndpointRecord] = field(default_factory=dict)
     #: The layers of each registered JSONP blueprint, by its dotted name, so
     #: nested JSONP blueprints add their parents' policies to their own.
     blueprint_layers: dict[str, Layers] = field(default_factory=dict)

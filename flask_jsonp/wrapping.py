@@ -1,27 +1,44 @@
-"""The one mechanism that turns a view's JSON into a JSONP answer.
+"""The one mechanism behind every entry point: where a JSONP request is checked,
+and where its answer is wrapped.
 
-Every entry point goes through :func:`wrap_view`: the :func:`~flask_jsonp.jsonp`
+Every door goes through :func:`wrap_view`: the :func:`~flask_jsonp.jsonp`
 decorator calls it on the view, :meth:`~flask_jsonp.JSONP.enable_blueprint` on
-each view of the blueprint when it is registered, and wrapping a view that is
-already wrapped adds a layer to the one wrapper instead of nesting a second one.
-:func:`~flask_jsonp.jsonpify` inside a wrapped view leaves the wrapping to it,
-so the answer is wrapped exactly once, with the policy of every layer.
+each view of the blueprint when it is registered. Wrapping a view that is itself
+a wrapper made here adds a layer to it; any other function (a wrapper of someone
+else's, even one that copied this one's attributes with :func:`functools.wraps`)
+is wrapped whole, so no decorator between two layers is ever skipped.
 
-A request is checked before the view runs (a refused request never reaches it).
-The view's return value is then turned into the answer in one step: a dict, a
-list, or either in a ``(body, status)`` or ``(body, status, headers)`` tuple is
-serialized once with the app's JSON provider and the final response is built
-once with all its headers.
+**Where the checks run.** An endpoint's JSONP wrappers are found by walking the
+``__wrapped__`` chain of its view function, once per endpoint
+(:func:`endpoint_record`); their options are combined into one plan. With
+:class:`~flask_jsonp.JSONP` set up, its ``before_request`` hook (the first of the
+app's) checks the request against that plan before any other hook and any
+decorator the user stacked above ``@jsonp``: an authentication decorator, a cache
+or a rate limit never sees a refused request, and a cache above ``@jsonp`` cannot
+serve a page the allowlist refuses. Without the extension, the outermost JSONP
+wrapper of the chain checks when it is reached.
+
+**Where the answer is wrapped.** When a JSONP wrapper is the endpoint's view
+function, it builds the answer from the view's return value in one step. When
+something is stacked above it, the wrapper hands the return value on as the
+view returned it (an API framework's schema then applies), and the final
+response is wrapped: by a guard that the extension puts in place of the
+endpoint's view function, which sees what the whole chain returned, or without
+the extension by an ``after_this_request`` function. Error answers, whoever
+makes them, go through that same function: nosniff on all of them, ``private``
+and ``Vary`` where a referrer allowlist decided, and with the envelope a status
+for the callback.
+
+A JSONP view called by another one checks its own options against the callback
+being answered and leaves the wrapping to the outer one;
+:func:`~flask_jsonp.jsonpify` inside any of them returns plain JSON.
 """
 
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from functools import wraps
 from typing import Any
 from typing import cast
@@ -33,470 +50,519 @@ from flask import current_app
 from flask import Flask
 from flask import request
 from flask import Response
-from flask.json.provider import DefaultJSONProvider
-from flask.json.provider import JSONProvider
-from werkzeug.datastructures import Headers
-from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
 
-from .callback import callback_refusal
+from .answer import add_notice
+from .answer import answer_from_response
+from .answer import answer_from_value
+from .answer import error_data
+from .answer import make_private
+from .answer import warn_credentialed
 from .errors import add_nosniff
-from .errors import CallbackNotAllowed
 from .errors import InvalidCallback
-from .errors import JSONP_METHODS
-from .errors import JsonpMethodNotAllowed
+from .errors import JsonpGone
+from .errors import JsonpRequestError
 from .errors import NOSNIFF
-from .errors import REFERRER_HEADERS
-from .errors import ReferrerNotAllowed
 from .options import EXTENSION_KEY
-from .options import JsonpOptions
-from .options import resolve
-from .query import CallbackFinder
-from .query import QueryError
-from .referrer import origin_allowed
-from .referrer import parse_origin
-from .response import JAVASCRIPT_MIMETYPE
-from .response import jsonp_body
-from .response import PREFIX_CACHE_SIZE
-from .state import MAX_WARNED_ENDPOINTS
+from .plan import APP_LAYERS
+from .plan import JsonpPlan
+from .plan import Layers
+from .plan import plan_for
+from .signals import jsonp_answered
+from .signals import send_answered
+from .signals import send_refused
+from .state import EndpointRecord
+from .state import JsonpState
 from .state import state_for
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Messages about JSONP use that deserves a look (credentialed answers).
-logger = logging.getLogger("flask_jsonp")
+#: The WSGI environ key of the :class:`JsonpRequest` of a request to a JSONP
+#: endpoint.
+REQUEST_KEY = "flask_jsonp.request"
 
-#: Set in the WSGI environ by a wrapped view, so that :func:`~flask_jsonp.jsonpify`
-#: called inside it (or in an error handler it leads to) leaves the wrapping to
-#: the view and its layers.
-WRAPPED_ENVIRON_KEY = "flask_jsonp.wrapped"
+#: Set in the WSGI environ when a JSONP request is refused, so that
+#: :func:`~flask_jsonp.jsonpify` in the error handler answers plain JSON.
+REFUSED_KEY = "flask_jsonp.refused"
 
-#: Set in the WSGI environ by a JSONP view with a referrer allowlist that another
-#: JSONP view called: the answer the outer view makes depends on the page too.
-REFERRER_CHECKED_ENVIRON_KEY = "flask_jsonp.referrer_checked"
-
-#: Content type of JSONP answers.
-JAVASCRIPT_CONTENT_TYPE = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
-
-#: Headers of every JSONP answer besides its type and length: nosniff, and CORP
-#: to let pages that require it (Cross-Origin-Embedder-Policy) load the script.
-JSONP_HEADERS = (
-    ("X-Content-Type-Options", NOSNIFF),
-    ("Cross-Origin-Resource-Policy", "cross-origin"),
-)
-
-#: Attributes of a wrapped view: the view it wraps and its layers.
-_VIEW_ATTR = "__jsonp_view__"
+#: A wrapper made here carries itself under this attribute: a function whose
+#: attribute is another function (copied by :func:`functools.wraps`) is not one.
+_SELF_ATTR = "__jsonp_wrapper__"
+#: The layers of a wrapper made here.
 _LAYERS_ATTR = "__jsonp_layers__"
 
+#: How far ``__wrapped__`` chains are followed: far more decorators than a view
+#: has, and a bound for chains that loop.
+MAX_CHAIN_LENGTH = 64
 
-@dataclass(frozen=True, eq=False)
-class Layers:
-    """The options given in code by each layer covering one view, outermost
-    first. Compared by identity: it is the key of the view's plan.
-
-    .. versionadded:: 0.1
-    """
-
-    overrides: tuple[Mapping[str, Any], ...]
+View = Callable[..., Any]
 
 
-#: The layers of :func:`~flask_jsonp.jsonpify` outside any wrapped view: the
-#: app's options alone.
-APP_LAYERS = Layers(())
-
-
-@lru_cache(maxsize=PREFIX_CACHE_SIZE)
-def _refusal(callback: str, policy: str) -> str | None:
-    return callback_refusal(callback, policy)
-
-
-class JsonpPlan:
-    """What answering one view on one application needs, resolved once on its
-    first request: the options and what follows from them.
+def is_jsonp_wrapper(function: object) -> bool:
+    """Tell whether ``function`` is a wrapper made by :func:`wrap_view` itself,
+    not a function that copied its attributes.
 
     .. versionadded:: 0.1
     """
-
-    def __init__(self, options: JsonpOptions) -> None:
-        self.options = options
-        self.finder = CallbackFinder(options.callback_params)
-
-    def find_callback(self, query: str) -> str | None:
-        """Return the callback in ``query`` (the WSGI ``QUERY_STRING``),
-        ``None`` if the request asks for plain JSON.
-
-        :raise InvalidCallback: the parameter is repeated, or the query string
-            is not UTF-8.
-        """
-        try:
-            return self.finder.find(query)
-        except QueryError as error:
-            raise InvalidCallback(str(error)) from None
-
-    def check(self, callback: str, environ: Mapping[str, Any]) -> None:
-        """Refuse a JSONP request that this view must not answer.
-
-        :raise JsonpMethodNotAllowed: the method is not GET or HEAD.
-        :raise InvalidCallback: the callback is too long, not a valid name, or
-            refused by the callback policy.
-        :raise CallbackNotAllowed: an allowlist refuses the callback.
-        :raise ReferrerNotAllowed: an allowlist refuses the page.
-        """
-        if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
-            raise JsonpMethodNotAllowed()
-        options = self.options
-        if len(callback) > options.max_callback_length:
-            # Before the cache, so that long strings never enter it.
-            raise InvalidCallback()
-        reason = _refusal(callback, options.callback_policy)
-        if reason is not None:
-            raise InvalidCallback(reason)
-        if options.allowed_callbacks and not all(
-            allowlist.allows(callback) for allowlist in options.allowed_callbacks
-        ):
-            raise CallbackNotAllowed()
-        if options.allowed_referrers and not self._referrer_allowed(environ):
-            raise ReferrerNotAllowed()
-
-    def _referrer_allowed(self, environ: Mapping[str, Any]) -> bool:
-        origin = parse_origin(environ.get("HTTP_REFERER", ""))
-        if origin is None:
-            # Fail closed: no usable Referer (stripped by a Referrer-Policy, a
-            # proxy or a privacy tool) is refused, unless the browser says the
-            # request comes from this very origin.
-            return environ.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-        return all(
-            origin_allowed(origin, patterns)
-            for patterns in self.options.allowed_referrers
-        )
+    return getattr(function, _SELF_ATTR, None) is function
 
 
-def plan_for(app: Flask, layers: Layers) -> JsonpPlan:
-    """Return the plan of the view with ``layers`` on ``app``, resolving its
-    options on first use.
+def jsonp_layers(view: object) -> list[Layers]:
+    """Return the layers of every JSONP wrapper in ``view``'s ``__wrapped__``
+    chain, outermost first; empty for a view that answers no JSONP.
 
     .. versionadded:: 0.1
     """
-    state = state_for(app)
-    plan = state.plans.get(layers)
-    if plan is None:
-        options = resolve(app.config, state.defaults, layers.overrides)
-        plan = state.plans[layers] = JsonpPlan(options)
-    return plan
+    found: list[Layers] = []
+    function: object = view
+    for _ in range(MAX_CHAIN_LENGTH):
+        if function is None:
+            break
+        if is_jsonp_wrapper(function):
+            found.append(getattr(function, _LAYERS_ATTR))
+        function = getattr(function, "__wrapped__", None)
+    return found
 
 
-def _dumps(app: Flask, obj: Any) -> bytes:
-    """Serialize ``obj`` as :func:`flask.json.jsonify` would, to UTF-8 bytes.
+def _wrappers_in_chain(view: View) -> list[View]:
+    found: list[View] = []
+    function: Any = view
+    for _ in range(MAX_CHAIN_LENGTH):
+        if function is None:
+            break
+        if is_jsonp_wrapper(function):
+            found.append(function)
+        function = getattr(function, "__wrapped__", None)
+    return found
 
-    A provider whose ``response()`` is Flask's own is asked for ``dumps()``
-    with the arguments that ``response()`` would pass, which saves building a
-    response only to read its body; any other provider is asked for its
-    response.
+
+def endpoint_record(
+    app: Flask, state: JsonpState, endpoint: str, view: View | None, guard: bool
+) -> EndpointRecord:
+    """Resolve what ``endpoint`` needs and keep it in the app's state.
+
+    :param guard: put a guard in place of a view function that is not a JSONP
+        wrapper but has one in its chain, so that the final return value is
+        wrapped (the extension's hook does this; the decorator alone does not
+        change the app's view functions).
     """
-    # Any: Flask 2.3 and 3 type providers and their responses differently.
-    provider: Any = app.json
-    response_method = type(provider).response
-    if response_method is DefaultJSONProvider.response:
-        compact = provider.compact
-        if compact is False or (compact is None and app.debug):
-            text = provider.dumps(obj, indent=2)
+    if view is None:
+        record = EndpointRecord(None)
+    else:
+        wrappers = _wrappers_in_chain(view)
+        if not wrappers:
+            record = EndpointRecord(view)
         else:
-            text = provider.dumps(obj, separators=(",", ":"))
-    elif response_method is JSONProvider.response:
-        text = provider.dumps(obj)
-    else:
-        return cast(bytes, provider.response(obj).get_data())
-    return cast(str, text).encode()
+            layers = Layers()
+            for wrapper in wrappers:
+                layers = layers + getattr(wrapper, _LAYERS_ATTR)
+            plan = plan_for(app, layers)
+            if guard and wrappers[0] is not view:
+                view = _make_wrapper(view, Layers())
+                wrappers.insert(0, view)
+                app.view_functions[endpoint] = view
+            record = EndpointRecord(view, frozenset(wrappers), plan)
+    state.endpoints[endpoint] = record
+    return record
 
 
-def _error_data(response: Response, error: HTTPException | None) -> Any:
-    """What an enveloped error passes to the callback: the error handler's JSON
-    if it answered JSON, else the error's name and description (never a body
-    that could hold a traceback).
-    """
-    if response.is_json:
-        return response.get_json(silent=True)
-    if error is None:
-        error_class = default_exceptions.get(response.status_code)
-        if error_class is not None:
-            error = error_class()
-    if error is not None:
-        return {"name": error.name, "description": error.description}
-    return {"name": HTTP_STATUS_CODES.get(response.status_code, "Unknown Error")}
-
-
-def _warn_credentialed(app: Flask, plan: JsonpPlan, environ: Mapping[str, Any]) -> None:
-    # The environ, not request.cookies: parsing cookies on every answer is costly.
-    if plan.options.allowed_referrers or (
-        "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ
-    ):
-        return
-    endpoint = request.endpoint
-    warned = state_for(app).warned_endpoints
-    if endpoint in warned or len(warned) >= MAX_WARNED_ENDPOINTS:
-        return
-    warned.add(endpoint)
-    logger.warning(
-        "JSONP endpoint %r answered a request that carries cookies or an"
-        " Authorization header, without a referrer allowlist: any web page can"
-        " read this answer with the visitor's credentials. Set allowed_referrers"
-        " or serve only public data.",
-        endpoint,
-    )
-
-
-#: Headers of the view's response that a JSONP answer replaces.
-_REPLACED_HEADERS = frozenset(
-    {"content-type", "content-length", *(name.lower() for name, _ in JSONP_HEADERS)}
-)
-
-
-def _set_answer_headers(response: Response, length: int) -> None:
-    """Give a response the headers of a JSONP answer, keeping the view's
-    others.
-    """
-    # One new list: setting a header scans and rewrites the list each time,
-    # where add() appends.
-    headers = Headers()
-    for name, value in response.headers.items():
-        if name.lower() not in _REPLACED_HEADERS:
-            headers.add(name, value)
-    headers.add("Content-Type", JAVASCRIPT_CONTENT_TYPE)
-    headers.add("Content-Length", str(length))
-    for name, value in JSONP_HEADERS:
-        headers.add(name, value)
-    response.headers = headers
-
-
-def _depends_on_the_page(plan: JsonpPlan, environ: Mapping[str, Any]) -> bool:
-    """Whether a referrer allowlist decided this answer: the view's own, or
-    that of a JSONP view it called.
-    """
-    return bool(plan.options.allowed_referrers) or (
-        REFERRER_CHECKED_ENVIRON_KEY in environ
-    )
-
-
-def _make_private(response: Response) -> None:
-    """Keep shared caches from serving an answer that depends on the page to
-    another page, merged with the view's own ``Vary`` and ``Cache-Control``.
-    """
-    response.vary.update(REFERRER_HEADERS)
-    response.cache_control.public = False
-    response.cache_control.private = True
-
-
-def wrap_response(
-    app: Flask,
-    plan: JsonpPlan,
-    callback: str,
-    response: Response,
-    error: HTTPException | None = None,
-    environ: Mapping[str, Any] | None = None,
-) -> Response:
-    """Turn a JSON response into the JSONP answer for ``callback``, in place.
-
-    Responses that are not JSON (HTML, files, redirects, streams) are left as
-    they are, with ``X-Content-Type-Options: nosniff`` added. Error responses
-    (status >= 400) are wrapped only with the envelope, which answers 200 and
-    reports the status to the callback.
-
-    :param response: the view's response, after the app's error handlers.
-    :param error: the HTTP error the response answers, if known.
-    :param environ: the request's WSGI environ, if the caller has it at hand.
+class JsonpRequest:
+    """What flask-jsonp knows of one request to a JSONP endpoint.
 
     .. versionadded:: 0.1
     """
-    status = response.status_code
-    envelope = plan.options.envelope
-    if envelope and status >= 400:
-        json_body = _dumps(app, _error_data(response, error))
-    elif (
-        response.is_json
-        and not (response.is_streamed or response.direct_passthrough)
-        and (envelope or status < 400)
-    ):
-        json_body = response.get_data() or b"null"
-    else:
+
+    __slots__ = (
+        "active",
+        "answered",
+        "app",
+        "callback",
+        "checked",
+        "covered",
+        "depends_on_page",
+        "environ",
+        "error",
+        "finishing",
+        "plan",
+        "refusal",
+        "requested",
+        "returned",
+        "top",
+        "unhandled",
+    )
+
+    def __init__(
+        self,
+        app: Flask,
+        environ: dict[str, Any],
+        plan: JsonpPlan,
+        covered: frozenset[View] = frozenset(),
+        top: View | None = None,
+    ) -> None:
+        self.app = app
+        self.environ = environ
+        #: The options the request is checked and answered with.
+        self.plan = plan
+        #: The JSONP wrappers whose options :attr:`plan` holds.
+        self.covered = covered
+        #: The function that builds the answer: the endpoint's view function.
+        self.top = top
+        #: A callback parameter is present (the request asks for JSONP).
+        self.requested = False
+        #: The callback asked for, once read; checked or not.
+        self.callback: str | None = None
+        #: The callback, once every check has accepted it.
+        self.checked: str | None = None
+        self.refusal: JsonpRequestError | None = None
+        #: A JSONP view's call is under way: JSONP views it calls leave the
+        #: wrapping to it.
+        self.active = False
+        #: The answer is built: nothing is left to do after the request.
+        self.answered = False
+        #: The view chain returned normally, so its JSON may be wrapped.
+        self.returned = False
+        #: The HTTP error the view raised, if any.
+        self.error: HTTPException | None = None
+        #: The view raised something else than an HTTP error.
+        self.unhandled = False
+        #: A JSONP view with a referrer allowlist was called along the way.
+        self.depends_on_page = False
+        self.finishing = False
+
+    @property
+    def private(self) -> bool:
+        """Whether a referrer allowlist decided the answer."""
+        return self.plan.private or self.depends_on_page
+
+    def finish_later(self) -> None:
+        """Have :meth:`finish` run on the response Flask makes, whatever makes
+        it (the view, an error handler).
+        """
+        if not self.finishing:
+            self.finishing = True
+            after_this_request(self.finish)
+
+    def check(self) -> None:
+        """Read the callback and refuse the request if the plan says so.
+
+        :raise JsonpRequestError: the refusal, which the app's handlers answer.
+        """
+        environ = self.environ
+        try:
+            callback = self.plan.find_callback(environ)
+        except InvalidCallback as refusal:
+            self.requested = True
+            send_refused(self.app, request.endpoint, None, environ, refusal.error)
+            self._refused(refusal)
+            raise
+        if callback is None:
+            return
+        self.requested = True
+        self.callback = callback
+        try:
+            self.plan.check(self.app, callback, environ)
+        except JsonpRequestError as refusal:
+            self._refused(refusal)
+            raise
+        self.checked = callback
+
+    def check_nested(self, app: Flask, layers: Layers) -> None:
+        """Check the options of a JSONP view called inside this request's
+        JSONP view against the callback being answered, whatever parameter
+        that view would read it from.
+        """
+        plan = plan_for(app, layers)
+        if self.checked is not None:
+            try:
+                plan.check(app, self.checked, self.environ)
+            except JsonpRequestError as refusal:
+                self._refused(refusal)
+                raise
+        if plan.private:
+            self.depends_on_page = True
+
+    def _refused(self, refusal: JsonpRequestError) -> None:
+        self.refusal = refusal
+        self.environ[REFUSED_KEY] = True
+        self.finish_later()
+
+    def answered_with(self, callback: str) -> None:
+        """Record that a script answers ``callback`` and say so."""
+        self.answered = True
+        endpoint = request.endpoint
+        warn_credentialed(self.app, self.plan, endpoint, self.environ)
+        if jsonp_answered.receivers:
+            send_answered(self.app, endpoint, callback, self.environ)
+
+    def finish(self, response: Response) -> Response:
+        """Finish the response Flask made for this request: nosniff always;
+        for a JSONP request the headers that say whom it is for and what is
+        announced, the JSONP answer for JSON the view chain returned, and with
+        the envelope, errors as a status for the callback.
+        """
+        if self.answered:
+            return response
         add_nosniff(response)
+        if not self.requested:
+            return response
+        plan, app = self.plan, self.app
+        callback = self.checked
+        envelope_error: Any = None
+        if callback is None:
+            if (
+                isinstance(self.refusal, JsonpGone)
+                and plan.options.envelope
+                and self.callback is not None
+            ):
+                # Every other check accepted the callback: it can be answered.
+                envelope_error = error_data(response, self.refusal, trust_body=False)
+                answer_from_response(
+                    app, plan, self.callback, response, self.private, envelope_error
+                )
+                return response
+        elif response.status_code >= 400 or self.error is not None:
+            from_view = self.error is not None or self.returned
+            if (
+                plan.options.envelope
+                and not self.unhandled
+                and (from_view or response.status_code < 500)
+            ):
+                # Errors of the view pass on their JSON; those made around it
+                # (a rate limit, a login) only their status.
+                envelope_error = error_data(response, self.error, trust_body=from_view)
+                if answer_from_response(
+                    app, plan, callback, response, self.private, envelope_error
+                ):
+                    self.answered_with(callback)
+                    return response
+        elif self.returned and answer_from_response(
+            app, plan, callback, response, self.private
+        ):
+            self.answered_with(callback)
+            return response
+        add_notice(response, plan)
+        if self.private:
+            make_private(response)
         return response
-    if environ is None:
-        environ = request.environ
-    _warn_credentialed(app, plan, environ)
-    body = jsonp_body(callback, json_body, status if envelope else None)
-    if envelope:
-        response.status_code = 200
-    response.response = body.chunks
-    _set_answer_headers(response, body.length)
-    if _depends_on_the_page(plan, environ):
-        _make_private(response)
-    return response
 
 
-def _json_answer(
-    app: Flask, plan: JsonpPlan, callback: str, rv: Any, environ: Mapping[str, Any]
-) -> Response | None:
-    """Build the answer to a dict or list return value (alone or in a tuple
-    with an int status below 400) in one step; ``None`` for anything else.
-    """
-    status: Any = None
-    headers: Any = None
-    body = rv
-    if type(rv) is tuple:
-        # The shapes Flask accepts: (body, status, headers), (body, headers)
-        # and (body, status).
-        if len(rv) == 3:
-            body, status, headers = rv
-        elif len(rv) == 2:
-            body, second = rv
-            if isinstance(second, (Headers, dict, tuple, list)):
-                headers = second
-            else:
-                status = second
-    if not isinstance(body, (dict, list)) or not (
-        status is None or (type(status) is int and status < 400)
-    ):
-        return None
-    _warn_credentialed(app, plan, environ)
-    envelope_status = (status or 200) if plan.options.envelope else None
-    built = jsonp_body(callback, _dumps(app, body), envelope_status)
-    chunks = built.chunks
-    data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
-    if headers is None:
-        response = app.response_class(
-            data,
-            status=200 if envelope_status else status,
-            content_type=JAVASCRIPT_CONTENT_TYPE,
-        )
-        # Headers.add, one by one, costs a third of passing them to the
-        # constructor, which goes through Headers.extend.
-        add_header = response.headers.add
-        for name, value in JSONP_HEADERS:
-            add_header(name, value)
-        if data is chunks:
-            response.content_length = built.length
-    else:
-        response = app.response_class(
-            data, status=200 if envelope_status else status, headers=headers
-        )
-        _set_answer_headers(response, built.length)
-    if _depends_on_the_page(plan, environ):
-        _make_private(response)
-    return response
-
-
-def _enveloped_error(
-    app: Flask, plan: JsonpPlan, callback: str, error: HTTPException
+def _answer(
+    app: Flask,
+    jsonp_request: JsonpRequest,
+    call: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> Response:
-    response = app.make_response(app.handle_http_exception(error))
-    return wrap_response(app, plan, callback, response, error, request.environ)
+    """Call the view and build the answer from what it returns, in one step."""
+    jsonp_request.active = True
+    try:
+        rv = call(*args, **kwargs)
+        callback = jsonp_request.checked
+        jsonp_request.answered = True
+        if callback is None:
+            if type(rv) is dict or type(rv) is list:
+                # What Flask's make_response does for these, on a response
+                # that is new: add() costs less than setting the header.
+                provider: Any = app.json
+                plain: Response = provider.response(rv)
+                plain.headers.add("X-Content-Type-Options", NOSNIFF)
+                return plain
+            response = app.make_response(rv)
+            add_nosniff(response)
+            return response
+        private = jsonp_request.private
+        plan = jsonp_request.plan
+        answer = answer_from_value(app, plan, callback, rv, private)
+        if answer is None:
+            answer = app.make_response(rv)
+            envelope_error = None
+            if plan.options.envelope and answer.status_code >= 400:
+                envelope_error = error_data(answer, None, trust_body=True)
+            if not answer_from_response(
+                app, plan, callback, answer, private, envelope_error
+            ):
+                add_notice(answer, jsonp_request.plan)
+                return answer
+        jsonp_request.answered_with(callback)
+        return answer
+    except HTTPException as error:
+        jsonp_request.answered = False
+        jsonp_request.error = error
+        jsonp_request.finish_later()
+        raise
+    except Exception:
+        # Never enveloped, never a script: Flask answers it (with the app's
+        # handlers, or a plain 500), and the answer gets nosniff.
+        jsonp_request.answered = False
+        jsonp_request.unhandled = True
+        jsonp_request.finish_later()
+        raise
+    finally:
+        jsonp_request.active = False
 
 
-def _nosniff_on_error() -> None:
-    # The error answer is made by Flask after the view has given up; whatever
-    # handler makes it, it carries nosniff, as every answer of a JSONP view.
-    after_this_request(_add_nosniff_hook)
+def _hand_on(
+    jsonp_request: JsonpRequest,
+    call: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Call the view and return what it returns, for the final response to be
+    wrapped by :meth:`JsonpRequest.finish`.
+    """
+    jsonp_request.active = True
+    try:
+        rv = call(*args, **kwargs)
+    except HTTPException as error:
+        jsonp_request.error = error
+        raise
+    except Exception:
+        jsonp_request.unhandled = True
+        raise
+    finally:
+        jsonp_request.active = False
+    jsonp_request.returned = True
+    return rv
 
 
-def _add_nosniff_hook(response: Response) -> Response:
-    add_nosniff(response)
-    return response
+def _make_wrapper(inner: View, layers: Layers) -> View:
+    # Decided once: a sync view is called directly, which is what ensure_sync
+    # would return for it.
+    is_async = inspect.iscoroutinefunction(inner)
+
+    @wraps(inner)
+    def jsonp_view(*args: Any, **kwargs: Any) -> Any:
+        # A proxy's attribute costs four times _get_current_object().
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        call = app.ensure_sync(inner) if is_async else inner
+        jsonp_request: JsonpRequest | None = environ.get(REQUEST_KEY)
+        if jsonp_request is not None:
+            if jsonp_request.active:
+                # Called by another JSONP view, which wraps the answer.
+                if jsonp_view not in jsonp_request.covered:
+                    jsonp_request.check_nested(app, layers)
+                return call(*args, **kwargs)
+            if jsonp_request.top is jsonp_view:
+                # The extension's hook has checked the request.
+                return _answer(app, jsonp_request, call, args, kwargs)
+        rule = req.url_rule
+        state = state_for(app)
+        record = None
+        if rule is not None:
+            view = app.view_functions.get(rule.endpoint)
+            record = state.endpoints.get(rule.endpoint)
+            if record is None or record.view is not view:
+                record = endpoint_record(app, state, rule.endpoint, view, False)
+        if record and record.plan is not None and jsonp_view in record.covered:
+            jsonp_request = JsonpRequest(
+                app, environ, record.plan, record.covered, record.view
+            )
+            environ[REQUEST_KEY] = jsonp_request
+            if record.view is jsonp_view:
+                jsonp_request.check()
+                return _answer(app, jsonp_request, call, args, kwargs)
+            # Below someone else's decorator: the final response is wrapped.
+            jsonp_request.finish_later()
+            jsonp_request.check()
+            return _hand_on(jsonp_request, call, args, kwargs)
+        # Called as a function by another view, or below a decorator that
+        # hides it (no __wrapped__): it answers on its own, and is forgotten
+        # when it returns.
+        previous = environ.get(REQUEST_KEY)
+        jsonp_request = JsonpRequest(
+            app, environ, plan_for(app, layers), frozenset({jsonp_view}), jsonp_view
+        )
+        environ[REQUEST_KEY] = jsonp_request
+        try:
+            jsonp_request.check()
+            return _answer(app, jsonp_request, call, args, kwargs)
+        finally:
+            if previous is None:
+                environ.pop(REQUEST_KEY, None)
+            else:
+                environ[REQUEST_KEY] = previous
+
+    setattr(jsonp_view, _SELF_ATTR, jsonp_view)
+    setattr(jsonp_view, _LAYERS_ATTR, layers)
+    return jsonp_view
 
 
 def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P, R]:
     """Return ``view`` answering JSONP with ``overrides`` as its outermost
     layer.
 
-    A view that is already wrapped is not wrapped again: the new layer is added
-    to its layers, and the strictest policy of all of them applies. Sync and
-    ``async`` views are both run through :meth:`flask.Flask.ensure_sync`, as
-    Flask runs views.
+    A view that is itself a wrapper made here is not wrapped again: the new
+    layer is added to its layers. Anything else is wrapped whole. Sync and
+    ``async`` views are both run as Flask runs views.
 
     .. versionadded:: 0.1
     """
-    inner: Callable[..., Any] = getattr(view, _VIEW_ATTR, view)
-    layers = Layers((overrides, *getattr(view, _LAYERS_ATTR, Layers(())).overrides))
-    # Decided once: a sync view is called directly, which is what ensure_sync
-    # would return for it.
-    sync_view = None if inspect.iscoroutinefunction(inner) else inner
+    layers = Layers.of(overrides)
+    inner: View = view
+    if is_jsonp_wrapper(view):
+        inner = view.__wrapped__  # type: ignore[attr-defined]
+        layers = layers + getattr(view, _LAYERS_ATTR)
+    return cast(Callable[P, R], _make_wrapper(inner, layers))
 
-    @wraps(inner)
-    def jsonp_view(*args: Any, **kwargs: Any) -> Response:
-        # A proxy's attribute costs four times _get_current_object().
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        try:
-            plan = app.extensions[EXTENSION_KEY].plans[layers]
-        except KeyError:
-            plan = plan_for(app, layers)
-        query = environ.get("QUERY_STRING")
-        callback = plan.find_callback(query) if query else None
-        if callback is not None:
-            plan.check(callback, environ)
-        if WRAPPED_ENVIRON_KEY in environ:
-            # Called by another JSONP view, which wraps the answer: only
-            # this view's checks apply here.
-            if plan.options.allowed_referrers:
-                environ[REFERRER_CHECKED_ENVIRON_KEY] = True
-            return app.ensure_sync(inner)(*args, **kwargs)  # type: ignore[no-any-return]
-        environ[WRAPPED_ENVIRON_KEY] = True
-        try:
-            if sync_view is not None:
-                rv = sync_view(*args, **kwargs)
-            else:
-                rv = app.ensure_sync(inner)(*args, **kwargs)
-            if callback is None:
-                if type(rv) is dict or type(rv) is list:
-                    # What Flask's make_response does for these, on a response
-                    # that is new: add() costs less than setting the header.
-                    provider: Any = app.json  # see _dumps
-                    plain: Response = provider.response(rv)
-                    plain.headers.add("X-Content-Type-Options", NOSNIFF)
-                    return plain
-                response = app.make_response(rv)
-                add_nosniff(response)
-                return response
-            answer = _json_answer(app, plan, callback, rv, environ)
-            if answer is not None:
-                return answer
-            response = app.make_response(rv)
-            return wrap_response(app, plan, callback, response, None, environ)
-        except HTTPException as error:
-            if callback is not None and plan.options.envelope:
-                return _enveloped_error(app, plan, callback, error)
-            _nosniff_on_error()
-            raise
-        except Exception:
-            # Never enveloped, never a script: Flask answers it (with the app's
-            # handlers, or a plain 500).
-            _nosniff_on_error()
-            raise
 
-    setattr(jsonp_view, _VIEW_ATTR, inner)
-    setattr(jsonp_view, _LAYERS_ATTR, layers)
-    return cast(Callable[P, R], jsonp_view)
+def check_request_hook(app: Flask) -> Callable[[], None]:
+    """Return the ``before_request`` function that checks every request to a
+    JSONP endpoint of ``app`` before anything else runs.
+
+    .. versionadded:: 0.1
+    """
+
+    def check_jsonp_request() -> None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
+        if rule is None:
+            return
+        endpoint = rule.endpoint
+        state: JsonpState = app.extensions[EXTENSION_KEY]
+        view = app.view_functions.get(endpoint)
+        record = state.endpoints.get(endpoint)
+        if record is None or record.view is not view:
+            record = endpoint_record(app, state, endpoint, view, True)
+        if record.plan is None:
+            return
+        environ = req.environ
+        jsonp_request = JsonpRequest(
+            app, environ, record.plan, record.covered, record.view
+        )
+        environ[REQUEST_KEY] = jsonp_request
+        jsonp_request.finish_later()
+        jsonp_request.check()
+
+    return check_jsonp_request
 
 
 def jsonp_from_response(response: Response) -> Response:
     """Answer ``response`` as JSONP if the current request asks for it, with
     the app's options: the mechanism behind :func:`~flask_jsonp.jsonpify`.
 
-    Inside a wrapped view (or an error handler it leads to) the response is
-    returned as it is, and the view wraps it with all its layers.
+    In a request to a JSONP endpoint (inside its view, or in an error handler
+    it leads to), and after a refusal, the response is returned as it is: the
+    endpoint's wrapping applies, with all its layers.
 
     .. versionadded:: 0.1
     """
     environ = request.environ
-    if WRAPPED_ENVIRON_KEY in environ:
+    if REQUEST_KEY in environ or REFUSED_KEY in environ:
+        add_nosniff(response)
         return response
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    plan = plan_for(app, APP_LAYERS)
-    callback = plan.find_callback(environ.get("QUERY_STRING", ""))
+    jsonp_request = JsonpRequest(app, environ, plan_for(app, APP_LAYERS))
+    jsonp_request.check()
+    callback = jsonp_request.checked
     if callback is None:
         add_nosniff(response)
         return response
-    plan.check(callback, environ)
-    return wrap_response(app, plan, callback, response, None, environ)
+    plan = jsonp_request.plan
+    if answer_from_response(app, plan, callback, response, plan.private):
+        jsonp_request.answered_with(callback)
+    else:
+        add_notice(response, plan)
+    return response

@@ -291,9 +291,9 @@ def test_credential_warning_from_a_404_handler_is_keyed_on_the_endpoint(
 def test_remembered_warnings_are_bounded(
     app: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flask_jsonp import wrapping
+    from flask_jsonp import answer
 
-    monkeypatch.setattr(wrapping, "MAX_WARNED_ENDPOINTS", 3)
+    monkeypatch.setattr(answer, "MAX_WARNED_ENDPOINTS", 3)
     for number in range(6):
         app.add_url_rule(f"/v{number}", f"v{number}", jsonp(lambda: [1]))
     client = app.test_client()

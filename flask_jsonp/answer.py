@@ -1,0 +1,286 @@
+"""Building the JSONP answer: from a view's return value in one step, or from a
+response that Flask has already made.
+
+These functions are given everything they need (the app, the plan, the callback,
+the WSGI environ) by :mod:`flask_jsonp.wrapping`, which decides when they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Mapping
+from typing import Any
+from typing import cast
+
+from flask import Flask
+from flask import Response
+from flask.json.provider import DefaultJSONProvider
+from flask.json.provider import JSONProvider
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .errors import add_nosniff
+from .errors import NOSNIFF
+from .errors import REFERRER_HEADERS
+from .plan import JsonpPlan
+from .response import JAVASCRIPT_MIMETYPE
+from .response import jsonp_body
+from .state import MAX_WARNED_ENDPOINTS
+from .state import state_for
+
+#: Messages about JSONP use that deserves a look (credentialed answers).
+logger = logging.getLogger("flask_jsonp")
+
+#: Content type of JSONP answers.
+JAVASCRIPT_CONTENT_TYPE = f"{JAVASCRIPT_MIMETYPE}; charset=utf-8"
+
+#: Headers of every JSONP answer besides its type and length: nosniff, and CORP
+#: to let pages that require it (Cross-Origin-Embedder-Policy) load the script.
+JSONP_HEADERS = (
+    ("X-Content-Type-Options", NOSNIFF),
+    ("Cross-Origin-Resource-Policy", "cross-origin"),
+)
+
+#: Headers of the view's response that a JSONP answer replaces or drops: its
+#: type and length, and what described the JSON bytes (their entity tag, their
+#: encoding), which the script no longer is.
+_REPLACED_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "etag",
+        *(name.lower() for name, _ in JSONP_HEADERS),
+    }
+)
+
+#: Content codings whose body the standard library can decode before wrapping;
+#: a body in another coding (``br``, ``zstd``) is left as it is.
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+_WBITS = {"gzip": _GZIP_WBITS, "x-gzip": _GZIP_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def dumps(app: Flask, obj: Any) -> bytes:
+    """Serialize ``obj`` as :func:`flask.json.jsonify` would, to UTF-8 bytes.
+
+    A provider whose ``response()`` is Flask's own is asked for ``dumps()``
+    with the arguments that ``response()`` would pass, which saves building a
+    response only to read its body; any other provider is asked for its
+    response.
+    """
+    # Any: Flask 2.3 and 3 type providers and their responses differently.
+    provider: Any = app.json
+    response_method = type(provider).response
+    if response_method is DefaultJSONProvider.response:
+        compact = provider.compact
+        if compact is False or (compact is None and app.debug):
+            text = provider.dumps(obj, indent=2)
+        else:
+            text = provider.dumps(obj, separators=(",", ":"))
+    elif response_method is JSONProvider.response:
+        text = provider.dumps(obj)
+    else:
+        return cast(bytes, provider.response(obj).get_data())
+    return cast(str, text).encode()
+
+
+def error_data(
+    response: Response, error: HTTPException | None, trust_body: bool
+) -> Any:
+    """What an enveloped error passes to the callback.
+
+    :param response: the error answer.
+    :param error: the HTTP error it answers, if known.
+    :param trust_body: whether the response's JSON may be passed on: only for
+        errors raised by the view, whose handlers are the app's. Otherwise the
+        callback gets the status's standard name and description, never a body
+        that could hold a traceback.
+    """
+    if trust_body and response.is_json:
+        return response.get_json(silent=True)
+    if error is None:
+        error_class = default_exceptions.get(response.status_code)
+        if error_class is not None:
+            error = error_class()
+    if error is not None:
+        return {"name": error.name, "description": error.description}
+    return {"name": HTTP_STATUS_CODES.get(response.status_code, "Unknown Error")}
+
+
+def warn_credentialed(
+    app: Flask, plan: JsonpPlan, endpoint: str | None, environ: Mapping[str, Any]
+) -> None:
+    """Log once per endpoint that it answered JSONP to a request that carries
+    credentials, without a referrer allowlist.
+    """
+    # The environ, not request.cookies: parsing cookies on every answer is costly.
+    if plan.private or (
+        "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ
+    ):
+        return
+    warned = state_for(app).warned_endpoints
+    if endpoint in warned or len(warned) >= MAX_WARNED_ENDPOINTS:
+        return
+    warned.add(endpoint)
+    logger.warning(
+        "JSONP endpoint %r answered a request that carries cookies or an"
+        " Authorization header, without a referrer allowlist: any web page can"
+        " read this answer with the visitor's credentials. Set allowed_referrers"
+        " or serve only public data.",
+        endpoint,
+    )
+
+
+def make_private(response: Response) -> None:
+    """Keep shared caches from serving an answer that depends on the page to
+    another page, merged with the view's own ``Vary`` and ``Cache-Control``.
+    """
+    response.vary.update(REFERRER_HEADERS)
+    response.cache_control.public = False
+    response.cache_control.private = True
+
+
+def add_notice(response: Response, plan: JsonpPlan) -> None:
+    """Add the headers that announce the end of JSONP, if any."""
+    for name, value in plan.notice_headers:
+        if name == "Link":
+            response.headers.add(name, value)
+        else:
+            response.headers[name] = value
+
+
+def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> None:
+    """Give a response the headers of a JSONP answer, keeping the view's
+    others.
+    """
+    # One new list: setting a header scans and rewrites the list each time,
+    # where add() appends.
+    headers = Headers()
+    for name, value in response.headers.items():
+        if name.lower() not in _REPLACED_HEADERS:
+            headers.add(name, value)
+    headers.add("Content-Type", JAVASCRIPT_CONTENT_TYPE)
+    headers.add("Content-Length", str(length))
+    for name, value in JSONP_HEADERS:
+        headers.add(name, value)
+    response.headers = headers
+    add_notice(response, plan)
+
+
+def answer_from_value(
+    app: Flask, plan: JsonpPlan, callback: str, rv: Any, private: bool
+) -> Response | None:
+    """Build the answer to a dict or list return value (alone or in a tuple
+    with an int status below 400) in one step; ``None`` for anything else.
+    """
+    status: Any = None
+    headers: Any = None
+    body = rv
+    if type(rv) is tuple:
+        # The shapes Flask accepts: (body, status, headers), (body, headers)
+        # and (body, status).
+        if len(rv) == 3:
+            body, status, headers = rv
+        elif len(rv) == 2:
+            body, second = rv
+            if isinstance(second, (Headers, dict, tuple, list)):
+                headers = second
+            else:
+                status = second
+    if not isinstance(body, (dict, list)) or not (
+        status is None or (type(status) is int and status < 400)
+    ):
+        return None
+    envelope_status = (status or 200) if plan.options.envelope else None
+    built = jsonp_body(callback, dumps(app, body), envelope_status, plan.envelope_meta)
+    chunks = built.chunks
+    data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
+    if headers is None:
+        response = app.response_class(
+            data,
+            status=200 if envelope_status else status,
+            content_type=JAVASCRIPT_CONTENT_TYPE,
+        )
+        # Headers.add, one by one, costs a third of passing them to the
+        # constructor, which goes through Headers.extend.
+        add_header = response.headers.add
+        for name, value in JSONP_HEADERS:
+            add_header(name, value)
+        if plan.notice_headers:
+            add_notice(response, plan)
+        if data is chunks:
+            response.content_length = built.length
+    else:
+        response = app.response_class(
+            data, status=200 if envelope_status else status, headers=headers
+        )
+        _set_answer_headers(response, plan, built.length)
+    if private:
+        make_private(response)
+    return response
+
+
+def _json_bytes(response: Response) -> bytes | None:
+    """The JSON text of a response, decoded from its content coding; ``None``
+    if it cannot be read without consuming a stream or is in a coding the
+    standard library does not know.
+    """
+    if response.is_streamed or response.direct_passthrough:
+        return None
+    data = response.get_data()
+    coding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if coding == "identity":
+        return data
+    wbits = _WBITS.get(coding)
+    if wbits is None:
+        return None
+    try:
+        return zlib.decompress(data, wbits)
+    except zlib.error:
+        return None
+
+
+def answer_from_response(
+    app: Flask,
+    plan: JsonpPlan,
+    callback: str,
+    response: Response,
+    private: bool,
+    envelope_error: Any = None,
+) -> bool:
+    """Turn a JSON response into the JSONP answer for ``callback``, in place.
+
+    A response that is not JSON (HTML, files, redirects, streams) or is an
+    error (status >= 400) is left as it is, with ``X-Content-Type-Options:
+    nosniff``, unless ``envelope_error`` is given: with the envelope, an error
+    answers 200 and passes that to the callback with its status.
+
+    :return: whether the response became a JSONP answer.
+    """
+    status = response.status_code
+    envelope = plan.options.envelope
+    json_body: bytes | None
+    if envelope_error is not None:
+        json_body = dumps(app, envelope_error)
+    elif status < 400 and response.is_json:
+        json_body = _json_bytes(response)
+    else:
+        json_body = None
+    if json_body is None:
+        add_nosniff(response)
+        if private:
+            make_private(response)
+        return False
+    body = jsonp_body(
+        callback, json_body or b"null", status if envelope else None, plan.envelope_meta
+    )
+    if envelope:
+        response.status_code = 200
+    response.response = body.chunks
+    _set_answer_headers(response, plan, body.length)
+    if private:
+        make_private(response)
+    return True

@@ -1,0 +1,200 @@
+"""The resolved options of a JSONP view and the checks they make.
+
+A :class:`JsonpPlan` is made once per application and set of options, on first
+use, and answers the questions every request asks: which callback does it
+carry, and may this endpoint answer it? It knows nothing of how the answer is
+built (:mod:`flask_jsonp.answer`) or where the checks run
+(:mod:`flask_jsonp.wrapping`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flask import Flask
+from flask import request
+
+from .callback import callback_refusal
+from .deprecation import make_notice
+from .errors import CallbackNotAllowed
+from .errors import InvalidCallback
+from .errors import JSONP_METHODS
+from .errors import JsonpGone
+from .errors import JsonpMethodNotAllowed
+from .errors import JsonpRequestError
+from .errors import ReferrerNotAllowed
+from .options import JsonpOptions
+from .options import resolve
+from .query import CallbackFinder
+from .query import QueryError
+from .referrer import origin_allowed
+from .referrer import OriginPattern
+from .referrer import parse_origin
+from .response import PREFIX_CACHE_SIZE
+from .signals import jsonp_refused
+from .signals import send_refused
+from .state import MAX_PLANS
+from .state import state_for
+
+#: The options one layer gives in code, as sorted ``(name, value)`` pairs.
+Overrides = tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The options given in code by each layer covering one view, outermost
+    first. Compared by value, so views with the same options share a plan.
+
+    .. versionadded:: 0.1
+    """
+
+    overrides: tuple[Overrides, ...] = ()
+
+    @classmethod
+    def of(cls, *layers: Mapping[str, Any]) -> Layers:
+        """Build layers from option mappings, outermost first."""
+        return cls(tuple(tuple(sorted(layer.items())) for layer in layers))
+
+    def __add__(self, inner: Layers) -> Layers:
+        return Layers(self.overrides + inner.overrides)
+
+    def mappings(self) -> Sequence[Mapping[str, Any]]:
+        """The layers as mappings of option names to values, outermost first."""
+        return [dict(layer) for layer in self.overrides]
+
+
+#: The layers of :func:`~flask_jsonp.jsonpify` outside any JSONP view: the app's
+#: options alone.
+APP_LAYERS = Layers()
+
+
+@lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def _refusal(callback: str, policy: str) -> str | None:
+    return callback_refusal(callback, policy)
+
+
+def _referrer_allowed(
+    environ: Mapping[str, Any], allowlists: tuple[tuple[OriginPattern, ...], ...]
+) -> bool:
+    origin = parse_origin(environ.get("HTTP_REFERER", ""))
+    if origin is None:
+        # Fail closed: no usable Referer (stripped by a Referrer-Policy, a proxy
+        # or a privacy tool) is refused, unless the browser says the request
+        # comes from this very origin.
+        return environ.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+    return all(origin_allowed(origin, patterns) for patterns in allowlists)
+
+
+class JsonpPlan:
+    """What answering one view on one application needs, resolved once: the
+    options and what follows from them.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, options: JsonpOptions) -> None:
+        self.options = options
+        self.finder = CallbackFinder(options.callback_params)
+        #: Whether a referrer allowlist decides the answers: they are then
+        #: private and vary with the page.
+        self.private = bool(options.allowed_referrers)
+        notice = make_notice(
+            options.deprecation, options.sunset, options.deprecation_link
+        )
+        #: Headers that announce the end of JSONP, for each JSONP answer.
+        self.notice_headers = notice.headers
+        #: The same facts as members of the envelope's ``meta``.
+        self.envelope_meta = notice.meta
+        self._sunset = None if options.sunset is None else options.sunset.timestamp()
+
+    def find_callback(self, environ: Mapping[str, Any]) -> str | None:
+        """Return the callback of the request, ``None`` if it asks for no
+        JSONP: no callback parameter, or a CORS preflight (``OPTIONS``), which
+        flask-jsonp never refuses.
+
+        :param environ: the request's WSGI environ.
+        :raise InvalidCallback: the parameter is repeated, or the query string
+            is not UTF-8.
+        """
+        query = environ.get("QUERY_STRING")
+        if not query or environ.get("REQUEST_METHOD") == "OPTIONS":
+            return None
+        try:
+            return self.finder.find(query)
+        except QueryError as error:
+            raise InvalidCallback(str(error)) from None
+
+    def check(self, app: Flask, callback: str, environ: Mapping[str, Any]) -> None:
+        """Refuse a JSONP request that this view must not answer, and report
+        the refusal with :data:`~flask_jsonp.jsonp_refused`.
+
+        :raise JsonpMethodNotAllowed: the method is not GET or HEAD.
+        :raise InvalidCallback: the callback is too long, not a valid name, or
+            refused by the callback policy.
+        :raise CallbackNotAllowed: an allowlist refuses the callback.
+        :raise ReferrerNotAllowed: an allowlist refuses the page.
+        :raise JsonpGone: the sunset has passed.
+        """
+        try:
+            self._check(callback, environ)
+        except JsonpRequestError as refusal:
+            if jsonp_refused.receivers:
+                send_refused(app, request.endpoint, callback, environ, refusal.error)
+            raise
+        report_only = self.options.allowed_referrers_report_only
+        if (
+            report_only
+            and jsonp_refused.receivers
+            and not _referrer_allowed(environ, report_only)
+        ):
+            send_refused(
+                app,
+                request.endpoint,
+                callback,
+                environ,
+                ReferrerNotAllowed.error,
+                report_only=True,
+            )
+
+    def _check(self, callback: str, environ: Mapping[str, Any]) -> None:
+        if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
+            raise JsonpMethodNotAllowed()
+        options = self.options
+        if len(callback) > options.max_callback_length:
+            # Before the cache, so that long strings never enter it.
+            raise InvalidCallback()
+        reason = _refusal(callback, options.callback_policy)
+        if reason is not None:
+            raise InvalidCallback(reason)
+        if options.allowed_callbacks and not all(
+            allowlist.allows(callback) for allowlist in options.allowed_callbacks
+        ):
+            raise CallbackNotAllowed()
+        if options.allowed_referrers and not _referrer_allowed(
+            environ, options.allowed_referrers
+        ):
+            raise ReferrerNotAllowed()
+        # Last: only a callback that may be answered gets the envelope's 410.
+        if self._sunset is not None and time.time() >= self._sunset:
+            raise JsonpGone()
+
+
+def plan_for(app: Flask, layers: Layers) -> JsonpPlan:
+    """Return the plan of the view with ``layers`` on ``app``, resolving its
+    options on first use.
+
+    .. versionadded:: 0.1
+    """
+    state = state_for(app)
+    plan = state.plans.get(layers)
+    if plan is None:
+        options = resolve(app.config, state.defaults, layers.mappings())
+        plan = JsonpPlan(options)
+        if len(state.plans) < MAX_PLANS:
+            state.plans[layers] = plan
+    return plan

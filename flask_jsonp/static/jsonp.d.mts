@@ -99,7 +99,10 @@ export interface JsonpDeprecation {
   url: string;
   /** When the endpoint was, or will be, deprecated; undefined if not told or unreadable. */
   deprecation?: Date;
-  /** When the endpoint stops answering; undefined if not told or unreadable. */
+  /**
+   * When the endpoint stops answering (flask-jsonp: stops answering JSONP);
+   * undefined if not told or unreadable.
+   */
   sunset?: Date;
   /** A page about the deprecation (migration notes). */
   link?: string;
@@ -138,8 +141,9 @@ export interface JsonpDefaults {
   /**
    * Called with each notice of deprecation, once per endpoint and page load, after
    * the request settled, e.g. to report it. The loader also logs each one once
-   * with `console.warn`. A notice needs a deprecation or a sunset date from the
-   * server. Set it before the first request: notices already given are not repeated.
+   * with `console.warn`. A notice needs a deprecation or a sunset from the server,
+   * which a JSONP answer carries only with `envelope` (a script can't read headers).
+   * Set it before the first request: notices already given are not repeated.
    */
   onDeprecation?: (notice: JsonpDeprecation) => void;
 }

@@ -3,7 +3,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+SETUP_SUM := $(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(SETUP_SUM)
+# `make demo` alone installs the package and the demo group only; the dev set-up
+# includes the demo group, so it touches this stamp too.
+DEMO_STAMP := $(VENV)/.installed-demo-$(SETUP_SUM)
 SPHINX := $(BIN)/sphinx-build -E -W --keep-going -n
 # The Pythons the matrix runs on: pyenv's builds where they are, else PATH.
 PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.1[0-3].*/bin)
@@ -16,7 +20,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
 	$(BIN)/python -m pip install --quiet -e '.[orjson]' --group dev
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e . --group demo
+	rm -f $(VENV)/.installed-*
+	touch $(DEMO_STAMP)
 
 ## Lint, type-check, build the docs, run their examples and the whole test suite
 ## (browser tests included).
@@ -42,10 +53,10 @@ matrix: $(STAMP)
 
 ## Run the two-origin demo: the page on http://localhost:5000, the API on http://127.0.0.1:5001.
 ## Other ports: make demo ARGS="--page-port 8000 --api-port 8001"
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m demo_site $(ARGS)
 
-## Load the package with wrk against gunicorn for 30 s (not part of `make test`).
+## Load the package with wrk against gunicorn for 30 s (`make test` runs 3 s of it).
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 

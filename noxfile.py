@@ -2,11 +2,16 @@
 the newest supported Flask.
 
 Run it with ``make matrix`` (which puts pyenv's Pythons on ``PATH``), or
-``nox -s "tests-3.12(flask='lowest')"`` for one cell. Browser and Node.js tests
-are deselected by marker: they run once, in ``make test``.
+``nox -s "tests-3.12(flask='lowest')"`` for one cell. Every test that needs
+neither a browser, Node.js nor the load tools runs in each cell, the combination
+tests with the real extensions (tests/company/) included; browser, Node.js and
+load tests (gunicorn and wrk, from the bench group) are deselected by marker:
+they run once, in ``make test``.
 """
 
 from __future__ import annotations
+
+import re
 
 import nox
 
@@ -21,13 +26,24 @@ FLASKS = {
     "lowest": ["flask==2.3.*", "werkzeug==2.3.*", "markupsafe==2.1.*"],
     "latest": ["flask", "werkzeug", "markupsafe"],
 }
-UNIT_TESTS = "not browser and not node"
+UNIT_TESTS = "not browser and not node and not load"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+#: The extensions the combination tests stack around JSONP views. The group
+#: pins the releases ``make test`` runs with, some of which need Flask 3 or
+#: Python 3.11 (Flask-Caching 2.5). Like Flask in the "latest" cells, the
+#: matrix installs them unpinned, so that pip picks the newest release of each
+#: that supports the cell's Python and Flask (Flask 2.3: Flask-Caching 2.4,
+#: flask-smorest 0.42; Python 3.10: Flask-Caching 2.4).
+COMPANY = nox.project.dependency_groups(PYPROJECT, "company")
 REPORT_VERSIONS = (
     "import platform; from importlib.metadata import version;"
     " print('Python', platform.python_version(),"
     " '| Flask', version('flask'), '| Werkzeug', version('werkzeug'),"
     " '| MarkupSafe', version('markupsafe'))"
+)
+REPORT_COMPANY = (
+    "import sys; from importlib.metadata import version;"
+    " print(' | '.join(f'{name} {version(name)}' for name in sys.argv[1:]))"
 )
 
 
@@ -35,16 +51,16 @@ REPORT_VERSIONS = (
 @nox.parametrize("flask", list(FLASKS))
 def tests(session: nox.Session, flask: str) -> None:
     """The unit tests against one Python and one Flask."""
-    session.install(
-        *nox.project.dependency_groups(PYPROJECT, "test"),
-        "-e",
-        ".[orjson]",
-        *FLASKS[flask],
-    )
+    test_group = [
+        unpinned(name) if name in COMPANY else name
+        for name in nox.project.dependency_groups(PYPROJECT, "test")
+    ]
+    session.install(*test_group, "-e", ".[orjson]", *FLASKS[flask])
     if flask == "latest":
         # A reused environment may hold an older release.
-        session.install("--upgrade", *FLASKS[flask])
+        session.install("--upgrade", *FLASKS[flask], *map(unpinned, COMPANY))
     session.run("python", "-c", REPORT_VERSIONS)
+    session.run("python", "-c", REPORT_COMPANY, *map(unpinned, COMPANY))
     session.run(
         "python",
         "-m",
@@ -55,3 +71,10 @@ def tests(session: nox.Session, flask: str) -> None:
         "no:cacheprovider",
         *session.posargs,
     )
+
+
+def unpinned(requirement: str) -> str:
+    """The project name of a requirement: ``"Flask-Caching==2.5.1"`` gives
+    ``"Flask-Caching"``.
+    """
+    return re.split(r"[\s\[;<>=!~]", requirement, maxsplit=1)[0]

@@ -5,6 +5,11 @@
 view returning the data (asked with and without a callback); as
 ``/jsonp-response/<size>``, ``@jsonp`` over the ``jsonify`` view; and as
 ``/jsonpify/<size>``, flask-jsonpify's ``jsonpify()``.
+
+The app is made in three set-ups, so that what the extension costs cannot hide
+in a baseline: without :class:`~flask_jsonp.JSONP` (the plain JSON and
+flask-jsonpify baselines), with it (flask-jsonp as the README sets it up), and
+with it and a receiver connected to the usage signals.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from flask_jsonpify import jsonpify
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
+from flask_jsonp import jsonp_answered
+from flask_jsonp import jsonp_refused
 
 #: The JSON providers compared: Flask's own and flask-orjson's.
 PROVIDERS = ("standard", "orjson")
@@ -95,10 +102,18 @@ window.run = async (library, count, path) => {
 """
 
 
-def create_app(provider: str = "standard") -> Flask:
+#: The set-ups :func:`create_app` makes.
+SETUPS = ("plain", "extension", "signalled")
+
+
+def create_app(provider: str = "standard", setup: str = "extension") -> Flask:
     """Build the benchmark app with Flask's JSON provider or flask-orjson's.
 
     :param provider: ``"standard"`` or ``"orjson"``.
+    :param setup: ``"plain"``: without the extension; ``"extension"``:
+        ``JSONP(app)``; ``"signalled"``: that, and a receiver connected to
+        :data:`~flask_jsonp.jsonp_answered` and
+        :data:`~flask_jsonp.jsonp_refused` that counts what they send.
     """
     app = Flask(__name__)
     if provider == "orjson":
@@ -107,7 +122,20 @@ def create_app(provider: str = "standard") -> Flask:
         app.json = OrjsonProvider(app)
     elif provider != "standard":
         raise ValueError(f"provider must be one of {PROVIDERS}")
-    JSONP(app)
+    if setup not in SETUPS:
+        raise ValueError(f"setup must be one of {SETUPS}")
+    if setup != "plain":
+        JSONP(app)
+    if setup == "signalled":
+        sent: list[int] = [0]
+
+        def count(sender: Flask, **extra: Any) -> None:
+            sent[0] += 1
+
+        # Strong references, kept with the app: blinker holds receivers weakly.
+        app.extensions["bench_receiver"] = count
+        jsonp_answered.connect(count, app)
+        jsonp_refused.connect(count, app)
     data = payloads()
 
     def bare(size: str) -> Response:

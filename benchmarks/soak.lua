@@ -6,7 +6,12 @@
 
 local SCRIPT = "text/javascript; charset=utf-8"
 
--- kind, method, path, extra headers, expected status, body check, body
+-- A Referer written afresh for each request: a page never seen before, so that
+-- the metrics' labels must stay bounded however many pages ask.
+local UNIQUE_PAGE = {}
+
+-- kind, method, path, extra headers, expected status, body check, body; the
+-- requests of one kind share their status and their body check
 local MIX = {
   {"jsonp", "GET", "/api/items?callback=app.callbacks.onItems", nil, 200, "script"},
   {"jsonp", "GET", "/api/items?callback=jQuery37100123456789_1700000000000", nil, 200, "script"},
@@ -16,28 +21,40 @@ local MIX = {
   {"json", "GET", "/api/items", nil, 200, "json"},
   {"json", "GET", "/api/user", nil, 200, "json"},
   {"json", "GET", "/public/stats", nil, 200, "json"},
-  {"hostile", "GET", "/api/items?callback=alert(1)", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=a%3Bb", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=this.x", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=x.constructor", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=a&callback=b", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=" .. string.rep("a", 129), nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=CWS" .. string.rep("0hCD0Up0IZUnnnn", 10), nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=%FF%FE", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=caf%C3%A9", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=cb%E2%80%A8", nil, 400, "refusal"},
-  {"hostile", "GET", "/api/items?callback=cb%00", nil, 400, "refusal"},
-  {"not-allowed", "GET", "/api/fixed?callback=document.body.click", nil, 403, "refusal"},
-  {"post", "POST", "/api/items?callback=cb", {["Content-Type"] = "application/json"}, 405, "refusal", "{}"},
+  {"hostile", "GET", "/api/items?callback=alert(1)", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=a%3Bb", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=this.x", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=x.constructor", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=a&callback=b", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=" .. string.rep("a", 129), nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=CWS" .. string.rep("0hCD0Up0IZUnnnn", 10), nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=%FF%FE", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=caf%C3%A9", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=cb%E2%80%A8", nil, 400, "refusal:invalid_callback"},
+  {"hostile", "GET", "/api/items?callback=cb%00", nil, 400, "refusal:invalid_callback"},
+  -- Valid names the safe policy refuses: they would act on the page.
+  {"hostile", "GET", "/api/items?callback=document.body.click", nil, 400, "refusal:invalid_callback"},
+  -- Names the policy accepts, which only the view's callback allowlist refuses.
+  {"not-allowed", "GET", "/api/fixed?callback=onOther", nil, 403, "refusal:callback_not_allowed"},
+  {"not-allowed", "GET", "/api/fixed?callback=ondata", nil, 403, "refusal:callback_not_allowed"},
+  {"post", "POST", "/api/items?callback=cb", {["Content-Type"] = "application/json"}, 405, "refusal:method_not_allowed", "{}"},
   {"envelope", "GET", "/api/enveloped/404?callback=cb", nil, 200, "envelope"},
   {"envelope", "GET", "/api/enveloped/403?callback=cb", nil, 200, "envelope"},
   {"envelope", "GET", "/public/gone?callback=cb", nil, 200, "envelope"},
   {"referrer-ok", "GET", "/api/private?callback=cb", {Referer = "https://app.example/page"}, 200, "script"},
   {"referrer-ok", "GET", "/api/private?callback=cb", {Referer = "https://shop.example.com/"}, 200, "script"},
-  {"referrer-refused", "GET", "/api/private?callback=cb", {Referer = "https://evil.example/"}, 403, "refusal"},
-  {"referrer-refused", "GET", "/api/private?callback=cb", nil, 403, "refusal"},
+  {"referrer-refused", "GET", "/api/private?callback=cb", {Referer = "https://evil.example/"}, 403, "refusal:referrer_not_allowed"},
+  {"referrer-refused", "GET", "/api/private?callback=cb", nil, 403, "refusal:referrer_not_allowed"},
+  {"report-only", "GET", "/api/tightening?callback=cb", {Referer = "https://evil.example/"}, 200, "script"},
+  {"many-pages", "GET", "/api/tightening?callback=cb", {Referer = UNIQUE_PAGE}, 200, "script"},
+  {"many-pages", "GET", "/api/items?callback=cb", {Referer = UNIQUE_PAGE}, 200, "script"},
+  {"deprecated", "GET", "/api/retiring?callback=cb", nil, 200, "notice"},
+  {"gone", "GET", "/api/retired?callback=cb", nil, 410, "refusal:gone"},
+  {"json", "GET", "/api/retired", nil, 200, "json"},
+  {"cors", "GET", "/api/private", {Origin = "https://shop.example.com"}, 200, "cors"},
+  {"preflight", "OPTIONS", "/api/private?callback=cb", {Origin = "https://app.example", ["Access-Control-Request-Method"] = "GET"}, 200, "preflight"},
 }
 
 local threads = {}
@@ -56,7 +73,14 @@ function init(args)
     for name, value in pairs(extra or {}) do
       headers[name] = value
     end
-    table.insert(requests, wrk.format(method, path, headers, body))
+    if headers.Referer == UNIQUE_PAGE then
+      table.insert(requests, function()
+        headers.Referer = string.format("https://p%d.test/", math.random(1e9))
+        return wrk.format(method, path, headers, body)
+      end)
+    else
+      table.insert(requests, wrk.format(method, path, headers, body))
+    end
     checks[kind] = entry[6]
   end
   -- Threads start at different places in the mix.
@@ -65,7 +89,8 @@ end
 
 function request()
   next_request = next_request % #requests + 1
-  return requests[next_request]
+  local built = requests[next_request]
+  return type(built) == "function" and built() or built
 end
 
 local function add(totals, key, count)
@@ -79,13 +104,26 @@ local function looks_right(check, headers, body)
     return false
   elseif check == "json" then
     return content_type == "application/json" and body:sub(1, 1) == "{"
-  elseif check == "refusal" then
-    return content_type == "application/json" and body:find('"error":', 1, true) ~= nil
+  elseif check == "cors" then
+    return content_type == "application/json" and body:sub(1, 1) == "{"
+      and headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+  elseif check == "preflight" then
+    return headers["Access-Control-Allow-Origin"] == "https://app.example" and body == ""
+  elseif check:sub(1, 8) == "refusal:" then
+    -- The JSON error, with the code of this refusal ("refusal:<code>").
+    return content_type == "application/json"
+      and body:find('"error":"' .. check:sub(9) .. '"', 1, true) ~= nil
   elseif content_type ~= SCRIPT or body:sub(1, 4) ~= "/**/" then
     return false
   elseif check == "envelope" then
     -- An error status reported to the callback, with the error as the data.
     return body:find('{"meta":{"status":4%d%d},"data":{') ~= nil
+  elseif check == "notice" then
+    -- The end announced in the headers and, for the script, in the envelope.
+    return headers["Deprecation"] == "@1793491200"
+      and headers["Sunset"] == "Thu, 01 Jan 2099 00:00:00 GMT"
+      and headers["Link"] == '<https://api.example/retiring-jsonp>; rel="deprecation"'
+      and body:find('{"meta":{"status":200,"deprecation":"2026-11-01T00:00:00Z",', 1, true) ~= nil
   end
   return headers["Cross-Origin-Resource-Policy"] == "cross-origin"
 end

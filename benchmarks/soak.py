@@ -4,9 +4,15 @@ gunicorn (2 workers) serves :mod:`benchmarks.soak_app`; wrk sends it the mix of
 ``benchmarks/soak.lua`` (JSONP through every door, plain JSON, hostile callbacks,
 POST, enveloped errors, referrers) for ``--duration`` seconds, and a thread sends
 HEAD requests, which wrk cannot read. The run prints statuses by kind and fails
-(exit status 1) on an unexpected status, a 5xx, a bad body, a socket error, a
-replaced worker, or RSS growth (read after a warm-up with the same mix) of
-``--max-rss-growth-mb`` or more. Exit status 2: wrk or gunicorn is missing.
+(exit status 1) on an unexpected status, a kind of request never answered with
+its expected status, a 5xx, a bad body, a socket error, a replaced worker, RSS
+growth (read after a warm-up with the same mix) of ``--max-rss-growth-mb`` or
+more, or a page label of the metrics recipe outside the allowlist's entries,
+``other`` and ``none``, though the mix sends pages never seen before. Exit
+status 2: wrk or gunicorn is missing.
+
+``tests/test_soak.py`` runs it for a few seconds in ``make test``, so that the mix
+keeps up with what the package answers.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import shutil
 import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from importlib.metadata import version
 
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from . import common
+from .soak_app import ALLOWED_REFERRERS
 
 APP = "benchmarks.soak_app:app"
 LUA_SCRIPT = common.ROOT / "benchmarks" / "soak.lua"
@@ -33,6 +42,9 @@ HEAD_PATH = "/api/items?callback=app.callbacks.onItems"
 HEAD_HEADERS = ("Content-Type", "Content-Length", "X-Content-Type-Options")
 
 MB = 1024 * 1024
+
+#: The page labels the metrics recipe may use, however many pages ask.
+METRIC_PAGES = {*ALLOWED_REFERRERS, "other", "none"}
 
 
 def send_heads(port: int, stopping: threading.Event, tally: Counter[str]) -> None:
@@ -56,6 +68,22 @@ def send_heads(port: int, stopping: threading.Event, tally: Counter[str]) -> Non
         tally["bad"] += 1
     finally:
         connection.close()
+
+
+def metric_pages(port: int) -> tuple[set[str], float]:
+    """Read ``/metrics`` from one worker: the page labels of the metrics
+    recipe's counters, and how many requests they counted.
+    """
+    url = f"http://127.0.0.1:{port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        text = answer.read().decode()
+    pages, counted = set(), 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in ("jsonp_answers_total", "jsonp_refusals_total"):
+                pages.add(sample.labels["page"])
+                counted += sample.value
+    return pages, counted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 stopping.set()
                 head_client.join(15)
             rss_after = {w.pid: w.memory_info().rss for w in master.children()}
+            pages, counted = metric_pages(port)
     except (common.BenchmarkError, OSError, psutil.Error) as error:
         print(f"soak: {error}", file=sys.stderr)
         return 1
@@ -135,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     growth = max((rss_after.get(pid, 0) - rss) / MB for pid, rss in rss_before.items())
     limit = args.max_rss_growth_mb
     unexpected = sum(n for key, n in statuses.items() if key not in expected)
+    unanswered = sorted(key for key in expected if not statuses[key])
     server_errors = sum(n for key, n in statuses.items() if int(key.split()[1]) >= 500)
     bounds = {
         "requests > 0": statuses.total() > 0,
+        f"every kind answered ({', '.join(unanswered) or 'yes'})": not unanswered,
         f"unexpected statuses = 0 ({unexpected})": unexpected == 0,
         f"5xx = 0 ({server_errors})": server_errors == 0,
         f"bad bodies = 0 ({bad.total()})": bad.total() == 0,
@@ -145,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             found[e] for e in ("connect", "read", "write", "timeout")
         ),
         "no worker replaced": set(rss_before) == set(rss_after),
+        f"metric pages bounded ({len(pages)} values)": counted > 0
+        and pages <= METRIC_PAGES,
         f"RSS growth < {limit:g} MB ({growth:+.1f} MB)": growth < limit,
     }
     print("\nbounds:")

@@ -1,13 +1,17 @@
 """The example app ``make soak`` serves with gunicorn (``benchmarks.soak_app:app``).
 
 It uses every door and option of flask-jsonp: the decorator, ``jsonpify``,
-blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and the envelope.
+blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and its report-only
+twin, the envelope, ``deprecation``, ``sunset`` and ``deprecation_link``, and
+flask-cors with ``cors_origins``. The metrics recipe of the docs counts every
+JSONP request from the signals, and ``/metrics`` shows its counters.
 Answers echo the request's ``X-Soak-Kind`` header: wrk does not say which request
 a response answers.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort
@@ -15,7 +19,13 @@ from flask import Blueprint
 from flask import Flask
 from flask import request
 from flask import Response
+from flask_cors import CORS
+from prometheus_client import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import generate_latest
 
+from docs.recipes.metrics import JsonpUsageMetrics
+from flask_jsonp import cors_origins
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
@@ -40,6 +50,13 @@ def create_app() -> Flask:
     """Build the soak app."""
     app = Flask(__name__)
     JSONP(app)
+    CORS(app, resources=r"/api/private", origins=cors_origins(ALLOWED_REFERRERS))
+    registry = CollectorRegistry()
+    JsonpUsageMetrics(registry).init_app(app, ALLOWED_REFERRERS)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     @app.route("/api/items", methods=["GET", "POST"])
     @jsonp
@@ -59,6 +76,26 @@ def create_app() -> Flask:
     @jsonp(allowed_referrers=ALLOWED_REFERRERS)
     def private() -> Any:
         return {"balance": 42}
+
+    @app.get("/api/tightening")
+    @jsonp(allowed_referrers_report_only=ALLOWED_REFERRERS)
+    def tightening() -> Any:
+        return {"items": ITEMS[:5]}
+
+    @app.get("/api/retiring")
+    @jsonp(
+        envelope=True,
+        deprecation=datetime(2026, 11, 1),
+        sunset=datetime(2099, 1, 1),
+        deprecation_link="https://api.example/retiring-jsonp",
+    )
+    def retiring() -> Any:
+        return {"items": ITEMS[:5]}
+
+    @app.get("/api/retired")
+    @jsonp(sunset=datetime(2026, 1, 1))
+    def retired() -> Any:
+        return {"items": ITEMS[:5]}
 
     @app.get("/api/enveloped/<int:status>")
     @jsonp(envelope=True)

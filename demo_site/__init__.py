@@ -2,10 +2,11 @@
 ``make demo``) and open the page it prints.
 
 :func:`create_page_app` serves an HTML page under a strict Content-Security-Policy;
-:func:`create_api_app` serves JSON that also answers JSONP, without CORS headers.
+:func:`create_api_app` serves JSON that also answers JSONP.
 The page shows a plain ``fetch`` to the API failing, the same data arriving by
-JSONP, and how the loader reports HTTP errors, timeouts, aborts and a refused
-callback.
+JSONP, how the loader reports HTTP errors, timeouts, aborts and a refused
+callback, and an endpoint moving to CORS; under each step, the answer that
+arrived.
 """
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     page_url = f"http://{PAGE_HOST}:{page_listener.getsockname()[1]}"
     api_url = f"http://{API_HOST}:{api_listener.getsockname()[1]}"
     servers = [
-        start_server(api_listener, create_api_app(), "api"),
+        start_server(api_listener, create_api_app(page_url), "api"),
         start_server(page_listener, create_page_app(api_url), "page"),
     ]
     print(

@@ -10,20 +10,17 @@ allowlist of script hosts.
 
 from __future__ import annotations
 
-import json
 import secrets
-from typing import Any
-from urllib.error import HTTPError
-from urllib.error import URLError
-from urllib.parse import urlencode
+from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import urlopen
 
 from flask import Flask
 from flask import g
 from flask import render_template
 from flask import request
 from flask import Response
+from flask import send_from_directory
+from flask import url_for
 
 from flask_jsonp import JSONP
 
@@ -40,8 +37,16 @@ DEFAULT_SLOW_DELAY = 3.0
 #: The callback a hostile page would send: script, not a function name.
 HOSTILE_CALLBACK = "alert(document.domain)//"
 
-#: How long the page's server waits for the API, in seconds.
-SERVER_SIDE_TIMEOUT = 5.0
+#: Where ``make docs`` builds the documentation, in a checkout or an sdist.
+DOCS_BUILD = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+
+#: The policy of the documentation's pages, which Sphinx writes with inline
+#: styles and scripts of their own, not with this page's nonce. Inline scripts
+#: stay blocked: the search box is then hidden, the search page still works.
+DOCS_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+    " object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def check_origin(origin: str) -> str:
@@ -66,7 +71,8 @@ def content_security_policy(nonce: str, api_origin: str) -> str:
 
     Scripts run only with the nonce. ``connect-src`` allows the API origin so
     that the plain ``fetch`` of the first step reaches the API and is then
-    blocked by the same-origin policy (no CORS headers), not by this policy.
+    blocked by the same-origin policy (no CORS headers), not by this policy,
+    and so that the page can ``fetch`` what the API opens to it by CORS.
     """
     directives = {
         "default-src": "'self'",
@@ -80,37 +86,12 @@ def content_security_policy(nonce: str, api_origin: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def api_answer(url: str) -> tuple[dict[str, Any], int]:
-    """GET ``url`` from the server and describe the answer as JSON: what the
-    browser does not let the page read.
-    """
-    try:
-        with urlopen(url, timeout=SERVER_SIDE_TIMEOUT) as response:
-            status = response.status
-            content_type = response.headers.get_content_type()
-            body = response.read()
-    except HTTPError as error:
-        with error:
-            status = error.code
-            content_type = error.headers.get_content_type()
-            body = error.read()
-    except OSError as error:  # URLError, a refused connection, a timeout
-        reason = error.reason if isinstance(error, URLError) else error
-        return {"url": url, "error": f"the API did not answer: {reason}"}, 502
-    text = body.decode("utf-8", "replace")
-    try:
-        parsed: Any = json.loads(text)
-    except ValueError:
-        parsed = text
-    answer = {"url": url, "status": status, "content_type": content_type}
-    return {**answer, "body": parsed}, 200
-
-
 def create_page_app(
     api_origin: str,
     *,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     slow_delay: float = DEFAULT_SLOW_DELAY,
+    docs_dir: Path = DOCS_BUILD,
 ) -> Flask:
     """Create the page application.
 
@@ -118,6 +99,8 @@ def create_page_app(
     :param timeout_ms: the loader's timeout in the timeout step.
     :param slow_delay: the delay, in seconds, the page asks of the slow
         endpoint in the timeout and abort steps.
+    :param docs_dir: the built documentation, served under ``/docs/``; where it
+        is missing, ``/docs/`` says how to build it.
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -133,19 +116,30 @@ def create_page_app(
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        nonce = g.get("csp_nonce") or secrets.token_urlsafe(NONCE_BYTES)
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            nonce, app.config["DEMO_API_ORIGIN"]
-        )
+        if request.endpoint == "docs_file":
+            policy = DOCS_POLICY
+        else:
+            nonce = g.get("csp_nonce") or secrets.token_urlsafe(NONCE_BYTES)
+            policy = content_security_policy(nonce, app.config["DEMO_API_ORIGIN"])
+        response.headers["Content-Security-Policy"] = policy
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         return response
+
+    def docs_url(page: str) -> str:
+        """The URL of a page of the documentation, or of its index (which says
+        how to build it) when that page is not there.
+        """
+        if (docs_dir / f"{page}.html").is_file():
+            return url_for("docs_file", filename=f"{page}.html")
+        return url_for("docs_file")
 
     @app.get("/")
     def index() -> str:
         api = app.config["DEMO_API_ORIGIN"]
         return render_template(
             "index.html",
+            docs_url=docs_url,
             page_origin=request.host_url.rstrip("/"),
             api_origin=api,
             timeout_ms=app.config["DEMO_TIMEOUT_MS"],
@@ -154,9 +148,13 @@ def create_page_app(
             content_security_policy=content_security_policy(g.csp_nonce, api),
         )
 
-    @app.get("/server-side/hostile-callback")
-    def hostile_callback_answer() -> tuple[dict[str, Any], int]:
-        query = urlencode({"callback": HOSTILE_CALLBACK})
-        return api_answer(f"{app.config['DEMO_API_ORIGIN']}/api/user?{query}")
+    @app.get("/docs/", defaults={"filename": ""})
+    @app.get("/docs/<path:filename>")
+    def docs_file(filename: str) -> Response | tuple[str, int]:
+        if not (docs_dir / "index.html").is_file():
+            return render_template("docs_missing.html", docs_dir=docs_dir), 404
+        if filename == "" or filename.endswith("/"):
+            filename += "index.html"
+        return send_from_directory(docs_dir, filename)
 
     return app

@@ -50,10 +50,16 @@ nitpick_ignore = [
     # Werkzeug's HTTPException.__init__ annotates with this private alias of
     # werkzeug.sansio.response.Response, which Werkzeug does not document.
     ("py:class", "SansIOResponse"),
+    # cors_origins returns re.Pattern objects; the Python 3.11 inventory
+    # (Debian's python3-doc) documents their methods but not the class.
+    ("py:class", "re.Pattern"),
 ]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# Types of the parameters a docstring describes, and return types other than
+# None: an exception's constructor would otherwise read "Return type: None".
+autodoc_typehints_description_target = "documented_params"
 autodoc_preserve_defaults = True
 
 myst_heading_anchors = 3
@@ -142,11 +148,10 @@ __name__ = "example_app"
 
 html_theme = "flask"
 html_theme_options = {"index_sidebar_logo": False}
-html_context = {
-    "project_links": [
-        ProjectLink("PyPI Releases", "https://pypi.org/project/flask-jsonp/"),
-    ]
-}
+# No release is on PyPI yet, so no "PyPI Releases" link: it would lead nowhere.
+# Add ProjectLink("PyPI Releases", "https://pypi.org/project/flask-jsonp/") with
+# the first release.
+html_context: dict[str, list[ProjectLink]] = {"project_links": []}
 html_sidebars = {
     "index": ["project.html", "localtoc.html", "searchbox.html"],
     "**": ["localtoc.html", "relations.html", "searchbox.html"],

@@ -17,6 +17,8 @@ from .errors import JsonpRequestError
 from .errors import ReferrerNotAllowed
 from .extension import JSONP
 from .options import ANY_PAGE
+from .origins import cors_origins
+from .origins import matching_entry
 from .signals import jsonp_answered
 from .signals import jsonp_refused
 
@@ -32,10 +34,12 @@ __all__ = [
     "JsonpRequestError",
     "ReferrerNotAllowed",
     "callback_refusal",
+    "cors_origins",
     "is_valid_callback",
     "jsonp",
     "jsonp_answered",
     "jsonp_refused",
     "jsonpify",
+    "matching_entry",
     "parse_callback_allowlist",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping
 from typing import Any
 from typing import cast
 
@@ -110,17 +109,10 @@ def error_data(
     return {"name": HTTP_STATUS_CODES.get(response.status_code, "Unknown Error")}
 
 
-def warn_credentialed(
-    app: Flask, plan: JsonpPlan, endpoint: str | None, environ: Mapping[str, Any]
-) -> None:
+def warn_credentialed(app: Flask, endpoint: str | None) -> None:
     """Log once per endpoint that it answered JSONP to a request that carries
-    credentials, without a referrer allowlist.
+    credentials (cookies, ``Authorization``), without a referrer allowlist.
     """
-    # The environ, not request.cookies: parsing cookies on every answer is costly.
-    if plan.private or (
-        "HTTP_COOKIE" not in environ and "HTTP_AUTHORIZATION" not in environ
-    ):
-        return
     warned = state_for(app).warned_endpoints
     if endpoint in warned or len(warned) >= MAX_WARNED_ENDPOINTS:
         return

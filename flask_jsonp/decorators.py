@@ -163,8 +163,12 @@ def jsonpify(*args: Any, **kwargs: Any) -> Response:
     one, the callback is checked after the view has run, so a refused request
     may have had effects: prefer :func:`jsonp` for views that change anything.
 
-    :raise InvalidCallback, JsonpMethodNotAllowed, CallbackNotAllowed,
-        ReferrerNotAllowed: as :func:`jsonp` does.
+    :raise InvalidCallback: the callback is not a name the policy accepts.
+    :raise JsonpMethodNotAllowed: a callback with another method than GET or
+        HEAD.
+    :raise CallbackNotAllowed: ``allowed_callbacks`` refuses the callback.
+    :raise ReferrerNotAllowed: ``allowed_referrers`` refuses the page.
+    :raise JsonpGone: the app's ``sunset`` has passed.
 
     .. versionadded:: 0.1
     """

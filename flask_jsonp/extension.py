@@ -159,7 +159,7 @@ class JSONP:
                 "deprecation_link": deprecation_link,
             }
         )
-        setup = next(
+        setup: _JsonpBlueprintSetup | None = next(
             (
                 function
                 for function in blueprint.deferred_functions

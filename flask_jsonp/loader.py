@@ -65,10 +65,15 @@ def jsonp_loader(module: bool = False, nonce: str | None = None) -> Markup:
 
         {{ jsonp_loader() }}
 
-    :param module: load the ES module (``<script type="module">``) instead of the
-        classic script, which defines the global ``jsonp``.
+    gives ``<script src="/_jsonp/jsonp.js"></script>``, the classic script,
+    which defines the global ``jsonp``.
+
+    :param module: load the ES module (``<script type="module">``) instead. A
+        module defines no global: a page's own module script imports ``jsonp``
+        from the URL of ``url_for("flask_jsonp.loader_file",
+        filename="jsonp.mjs")``.
     :param nonce: the CSP nonce; by default the one the app set for the request
-        (see :func:`csp_nonce`).
+        (``g.csp_nonce``, or Flask-Talisman's ``request.csp_nonce``).
 
     .. versionadded:: 0.1
     """
@@ -103,7 +108,8 @@ def copy_loader(destination: Path, force: bool = False) -> list[Path]:
     ]
     if conflicts and not force:
         names = ", ".join(str(path) for path in conflicts)
-        raise FileExistsError(f"{names} already exist(s) with other content")
+        verb = "exists" if len(conflicts) == 1 else "exist"
+        raise FileExistsError(f"{names} already {verb} with other content")
     written = []
     for source in sources:
         target = destination / source.name

@@ -42,6 +42,9 @@ class EndpointRecord:
     #: The options of all of them combined; ``None`` for an endpoint that
     #: answers no JSONP.
     plan: JsonpPlan | None = None
+    #: Another ``before_request`` function runs for this endpoint after the
+    #: extension's, and may answer instead of the view.
+    other_hooks: bool = False
 
 
 @dataclass

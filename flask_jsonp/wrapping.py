@@ -162,9 +162,25 @@ def endpoint_record(
                 view = _make_wrapper(view, Layers())
                 wrappers.insert(0, view)
                 app.view_functions[endpoint] = view
-            record = EndpointRecord(view, frozenset(wrappers), plan)
+            record = EndpointRecord(
+                view, frozenset(wrappers), plan, _other_hooks(app, endpoint)
+            )
     state.endpoints[endpoint] = record
     return record
+
+
+def _other_hooks(app: Flask, endpoint: str) -> bool:
+    """Whether ``before_request`` functions besides the extension's run for
+    ``endpoint``: the app's, and those of the blueprints it belongs to (the
+    names Flask's ``request.blueprints`` gives).
+    """
+    funcs = app.before_request_funcs
+    names = []
+    blueprint = endpoint.rpartition(".")[0]
+    while blueprint:
+        names.append(blueprint)
+        blueprint = blueprint.rpartition(".")[0]
+    return len(funcs.get(None, ())) > 1 or any(name in funcs for name in names)
 
 
 class JsonpRequest:
@@ -173,24 +189,32 @@ class JsonpRequest:
     .. versionadded:: 0.1
     """
 
-    __slots__ = (
-        "active",
-        "answered",
-        "app",
-        "callback",
-        "checked",
-        "covered",
-        "depends_on_page",
-        "environ",
-        "error",
-        "finishing",
-        "plan",
-        "refusal",
-        "requested",
-        "returned",
-        "top",
-        "unhandled",
-    )
+    # Class attributes are the defaults: a request sets only what happens to
+    # it, which costs less than setting every attribute up front.
+
+    #: A callback parameter is present (the request asks for JSONP).
+    requested = False
+    #: The callback asked for, once read; checked or not.
+    callback: str | None = None
+    #: The callback, once every check has accepted it.
+    checked: str | None = None
+    #: The refusal, if the request was refused.
+    refusal: JsonpRequestError | None = None
+    #: A JSONP view's call is under way: JSONP views it calls leave the
+    #: wrapping to it.
+    active = False
+    #: The answer is built: nothing is left to do after the request.
+    answered = False
+    #: The view chain returned normally, so its JSON may be wrapped.
+    returned = False
+    #: The HTTP error the view raised, if any.
+    error: HTTPException | None = None
+    #: The view raised something else than an HTTP error.
+    unhandled = False
+    #: A JSONP view with a referrer allowlist was called along the way.
+    depends_on_page = False
+    #: :meth:`finish` will run on the response.
+    finishing = False
 
     def __init__(
         self,
@@ -208,27 +232,6 @@ class JsonpRequest:
         self.covered = covered
         #: The function that builds the answer: the endpoint's view function.
         self.top = top
-        #: A callback parameter is present (the request asks for JSONP).
-        self.requested = False
-        #: The callback asked for, once read; checked or not.
-        self.callback: str | None = None
-        #: The callback, once every check has accepted it.
-        self.checked: str | None = None
-        self.refusal: JsonpRequestError | None = None
-        #: A JSONP view's call is under way: JSONP views it calls leave the
-        #: wrapping to it.
-        self.active = False
-        #: The answer is built: nothing is left to do after the request.
-        self.answered = False
-        #: The view chain returned normally, so its JSON may be wrapped.
-        self.returned = False
-        #: The HTTP error the view raised, if any.
-        self.error: HTTPException | None = None
-        #: The view raised something else than an HTTP error.
-        self.unhandled = False
-        #: A JSONP view with a referrer allowlist was called along the way.
-        self.depends_on_page = False
-        self.finishing = False
 
     @property
     def private(self) -> bool:
@@ -290,10 +293,15 @@ class JsonpRequest:
     def answered_with(self, callback: str) -> None:
         """Record that a script answers ``callback`` and say so."""
         self.answered = True
-        endpoint = request.endpoint
-        warn_credentialed(self.app, self.plan, endpoint, self.environ)
+        environ = self.environ
+        # The environ, not request.cookies: parsing cookies on every answer is
+        # costly, and so is asking for the endpoint when nothing needs it.
+        if not self.plan.private and (
+            "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ
+        ):
+            warn_credentialed(self.app, request.endpoint)
         if jsonp_answered.receivers:
-            send_answered(self.app, endpoint, callback, self.environ)
+            send_answered(self.app, request.endpoint, callback, environ)
 
     def finish(self, response: Response) -> Response:
         """Finish the response Flask made for this request: nosniff always;
@@ -434,11 +442,15 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
     @wraps(inner)
     def jsonp_view(*args: Any, **kwargs: Any) -> Any:
         # A proxy's attribute costs four times _get_current_object().
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         req = request._get_current_object()  # type: ignore[attr-defined]
         environ = req.environ
-        call = app.ensure_sync(inner) if is_async else inner
         jsonp_request: JsonpRequest | None = environ.get(REQUEST_KEY)
+        app: Flask = (
+            current_app._get_current_object()  # type: ignore[attr-defined]
+            if jsonp_request is None
+            else jsonp_request.app
+        )
+        call = app.ensure_sync(inner) if is_async else inner
         if jsonp_request is not None:
             if jsonp_request.active:
                 # Called by another JSONP view, which wraps the answer.
@@ -533,7 +545,11 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             app, environ, record.plan, record.covered, record.view
         )
         environ[REQUEST_KEY] = jsonp_request
-        jsonp_request.finish_later()
+        if record.other_hooks:
+            # Another hook may answer before the view does (a rate limit, a
+            # login): its answer goes through finish(). Otherwise the view is
+            # reached, and finish() is asked for only if something goes wrong.
+            jsonp_request.finish_later()
         jsonp_request.check()
 
     return check_jsonp_request

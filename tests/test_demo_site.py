@@ -6,9 +6,11 @@ The page is tested in Chromium by ``tests/browser/test_demo.py``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,8 +18,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 import pytest
@@ -27,32 +33,48 @@ from werkzeug.serving import make_server
 
 from demo_site import create_api_app
 from demo_site import create_page_app
+from demo_site.answers import ANSWER_LOG_SIZE
+from demo_site.answers import MAX_BODY_CHARS
 from demo_site.api import DEFAULT_DELAY_SECONDS
 from demo_site.api import MAX_DELAY_SECONDS
+from demo_site.api import retirement_dates
 from demo_site.api import slow_delay
 from demo_site.cli import DEFAULT_API_PORT
 from demo_site.cli import DEFAULT_PAGE_PORT
 from demo_site.cli import main
 from demo_site.cli import parse_args
 from demo_site.page import check_origin
+from demo_site.page import DOCS_POLICY
 from demo_site.page import HOSTILE_CALLBACK
 from flask_jsonp.loader import STATIC_FOLDER
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
+from tests.tools import require_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Where the page app believes the API is, in the tests that do not serve it.
 API_ORIGIN = "http://127.0.0.1:5001"
 
+#: Where the API app believes the page is.
+PAGE_ORIGIN = "http://localhost:5000"
+
 #: Seconds the command-line tests wait for the demo to start or stop.
 PROCESS_TIMEOUT = 15.0
 
 
 @pytest.fixture
-def page_app() -> Flask:
-    app = create_page_app(API_ORIGIN)
+def docs_dir(tmp_path: Path) -> Path:
+    """A stand-in for ``docs/_build/html``: an index and one page."""
+    (tmp_path / "index.html").write_text("<h1>flask-jsonp</h1>")
+    (tmp_path / "loader.html").write_text("<h1>The loader</h1>")
+    return tmp_path
+
+
+@pytest.fixture
+def page_app(docs_dir: Path) -> Flask:
+    app = create_page_app(API_ORIGIN, docs_dir=docs_dir)
     app.config["TESTING"] = True
     return app
 
@@ -64,7 +86,7 @@ def page_client(page_app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def api_client() -> FlaskClient:
-    app = create_api_app()
+    app = create_api_app(PAGE_ORIGIN)
     app.config["TESTING"] = True
     return app.test_client()
 
@@ -72,7 +94,7 @@ def api_client() -> FlaskClient:
 @pytest.fixture
 def live_api() -> Iterator[str]:
     """Serve the API app on an ephemeral loopback port; yield its origin."""
-    server = make_server("127.0.0.1", 0, create_api_app(), threaded=True)
+    server = make_server("127.0.0.1", 0, create_api_app(PAGE_ORIGIN), threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
@@ -225,26 +247,52 @@ def test_page_app_refuses_what_is_not_an_origin(origin: str) -> None:
         create_page_app(origin)
 
 
-def test_page_server_reports_the_api_answer_to_a_hostile_callback(
-    live_api: str,
+def test_page_links_to_the_docs_pages_that_are_built(page_client: FlaskClient) -> None:
+    links = {
+        attrs["href"]
+        for tag, attrs in parse_tags(page_client.get("/").text).tags
+        if tag == "a"
+    }
+    # quickstart.html is not in the stand-in build: its link goes to the index.
+    assert {"/docs/", "/docs/loader.html"} <= links
+    assert "/docs/quickstart.html" not in links
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/docs/", "<h1>flask-jsonp</h1>"),
+        ("/docs/index.html", "<h1>flask-jsonp</h1>"),
+        ("/docs/loader.html", "<h1>The loader</h1>"),
+    ],
+)
+def test_page_serves_the_built_docs_under_their_own_policy(
+    page_client: FlaskClient, path: str, text: str
 ) -> None:
-    client = create_page_app(live_api).test_client()
-    answer = client.get("/server-side/hostile-callback").json
-    assert answer is not None
-    assert answer["status"] == 400
-    assert answer["content_type"] == "application/json"
-    assert answer["body"]["error"] == "invalid_callback"
-    assert answer["url"].startswith(f"{live_api}/api/user?callback=alert")
+    response = page_client.get(path)
+    assert response.status_code == 200
+    assert response.text == text
+    assert response.headers["Content-Security-Policy"] == DOCS_POLICY
+    response.close()
 
 
-def test_page_server_says_when_the_api_is_down() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        closed_port = listener.getsockname()[1]
-    client = create_page_app(f"http://127.0.0.1:{closed_port}").test_client()
-    response = client.get("/server-side/hostile-callback")
-    assert response.status_code == 502
-    assert response.json is not None
-    assert response.json["error"].startswith("the API did not answer")
+def test_page_docs_refuse_paths_outside_the_build(page_client: FlaskClient) -> None:
+    assert page_client.get("/docs/../page.py").status_code == 404
+    assert page_client.get("/docs/missing.html").status_code == 404
+
+
+def test_page_says_how_to_build_the_docs_when_they_are_not_built(
+    tmp_path: Path,
+) -> None:
+    client = create_page_app(API_ORIGIN, docs_dir=tmp_path / "html").test_client()
+    page = client.get("/")
+    hrefs = {attrs.get("href") for tag, attrs in parse_tags(page.text).tags}
+    assert "/docs/" in hrefs
+    assert not [href for href in hrefs if href and href.endswith(".html")]
+    response = client.get("/docs/")
+    assert response.status_code == 404
+    assert "make docs" in response.text
+    assert str(tmp_path / "html") in response.text
 
 
 # --- The API app ---
@@ -325,6 +373,224 @@ def test_api_index_lists_its_endpoints(api_client: FlaskClient) -> None:
     assert response.json is not None
     for endpoint in response.json["endpoints"]:
         assert api_client.get(endpoint.replace("delay=1", "delay=0")).status_code == 200
+
+
+def logged_answer(client: FlaskClient, target: str) -> dict[str, Any] | None:
+    """What the API's log says it answered to a GET of ``target``."""
+    response = client.get("/_demo/answers", query_string={"target": target})
+    assert response.status_code == 200
+    assert response.json is not None
+    answer: dict[str, Any] | None = response.json["answer"]
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("target", "status"),
+    [
+        ("/api/user?callback=onUser", "200 OK"),
+        ("/api/users/nobody?callback=onUser", "200 OK"),
+        ("/api/user", "200 OK"),
+        ("/api/user?callback=alert(document.domain)%2F%2F", "400 BAD REQUEST"),
+    ],
+)
+def test_api_log_has_the_exact_answer_to_a_request(
+    api_client: FlaskClient, target: str, status: str
+) -> None:
+    sent = api_client.get(target)
+    answer = logged_answer(api_client, target)
+    assert answer is not None
+    assert answer["request"] == f"GET {target}"
+    assert answer["status"] == status == sent.status
+    assert answer["body"] == sent.text
+    assert answer["truncated"] is False
+    assert ["Content-Type", sent.content_type] in answer["headers"]
+
+
+def test_api_log_keeps_the_newest_answer_to_a_target(api_client: FlaskClient) -> None:
+    api_client.get("/api/users/ada?callback=f")
+    api_client.get("/api/users/ada?callback=f", headers={"Referer": "x"})
+    first_status = api_client.get("/api/slow?delay=0&callback=f").status
+    assert first_status == "200 OK"
+    answer = logged_answer(api_client, "/api/users/ada?callback=f")
+    assert answer is not None
+    assert answer["body"].startswith('/**/typeof f === "function" && f(')
+
+
+def test_api_log_is_empty_for_what_was_not_asked(api_client: FlaskClient) -> None:
+    assert logged_answer(api_client, "/api/user?callback=never") is None
+    # Reading the log is not logged.
+    assert logged_answer(api_client, "/_demo/answers?target=x") is None
+
+
+def test_api_log_is_bounded(api_client: FlaskClient) -> None:
+    for number in range(ANSWER_LOG_SIZE + 1):
+        api_client.get(f"/api/user?callback=f{number}")
+    assert logged_answer(api_client, "/api/user?callback=f0") is None
+    assert logged_answer(api_client, "/api/user?callback=f1") is not None
+
+
+def test_api_log_cuts_long_bodies_short(api_client: FlaskClient) -> None:
+    target = f"/api/users/{'x' * MAX_BODY_CHARS}?callback=f"
+    api_client.get(target)
+    answer = logged_answer(api_client, target)
+    assert answer is not None
+    assert len(answer["body"]) == MAX_BODY_CHARS
+    assert answer["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [(PAGE_ORIGIN, True), ("http://localhost:5002", False)]
+)
+def test_api_log_is_open_by_cors_to_the_demo_page_only(
+    api_client: FlaskClient, origin: str, allowed: bool
+) -> None:
+    response = api_client.get(
+        "/_demo/answers", query_string={"target": "/"}, headers={"Origin": origin}
+    )
+    assert response.headers.get("Access-Control-Allow-Origin") == (
+        origin if allowed else None
+    )
+
+
+# --- Step 7: moving to CORS ---
+
+#: The time the API app of these tests counts its retirement dates from.
+NOW = datetime(2026, 12, 2, 15, 30, tzinfo=timezone.utc)
+DEPRECATION = datetime(2026, 11, 2, tzinfo=timezone.utc)
+SUNSET = datetime(2027, 5, 31, tzinfo=timezone.utc)
+
+#: A page the allowlist does not name.
+OTHER_PAGE = "http://localhost:5002"
+
+
+@pytest.fixture
+def cors_client() -> FlaskClient:
+    app = create_api_app(PAGE_ORIGIN, now=NOW)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (NOW, (DEPRECATION, SUNSET)),
+        (
+            datetime(2026, 12, 2, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+            (DEPRECATION + timedelta(days=1), SUNSET + timedelta(days=1)),
+        ),
+    ],
+)
+def test_api_retirement_dates_are_utc_midnights_around_now(
+    now: datetime, expected: tuple[datetime, datetime]
+) -> None:
+    assert retirement_dates(now) == expected
+
+
+def test_api_profile_answers_the_page_by_cors_without_a_deprecation(
+    cors_client: FlaskClient,
+) -> None:
+    response = cors_client.get("/api/profile", headers={"Origin": PAGE_ORIGIN})
+    assert response.status_code == 200
+    assert response.json == {"born": 1815, "name": "Ada Lovelace", "username": "ada"}
+    assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+    exposed = response.headers["Access-Control-Expose-Headers"].split(", ")
+    assert sorted(exposed) == ["Deprecation", "Link", "Sunset"]
+    # Only JSONP is on its way out.
+    assert "Deprecation" not in response.headers
+    assert "Sunset" not in response.headers
+
+
+def test_api_profile_refuses_cors_to_other_pages(cors_client: FlaskClient) -> None:
+    response = cors_client.get("/api/profile", headers={"Origin": OTHER_PAGE})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_api_profile_preflight_is_answered(cors_client: FlaskClient) -> None:
+    response = cors_client.options(
+        "/api/profile?callback=f",
+        headers={"Origin": PAGE_ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+
+
+@pytest.mark.node
+def test_api_profile_jsonp_announces_its_end(
+    cors_client: FlaskClient, node: NodeRunner
+) -> None:
+    response = cors_client.get(
+        "/api/profile?callback=onProfile", headers={"Referer": f"{PAGE_ORIGIN}/"}
+    )
+    assert response.headers["Deprecation"] == f"@{int(DEPRECATION.timestamp())}"
+    assert response.headers["Sunset"] == "Mon, 31 May 2027 00:00:00 GMT"
+    link = f"{PAGE_ORIGIN}/#step-cors"
+    assert response.headers["Link"] == f'<{link}>; rel="deprecation"'
+    payload = run_jsonp(node, response, "onProfile")
+    assert payload["meta"] == {
+        "status": 200,
+        "deprecation": "2026-11-02T00:00:00Z",
+        "sunset": "2027-05-31T00:00:00Z",
+        "link": link,
+    }
+    assert payload["data"]["name"] == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("referer", [f"{OTHER_PAGE}/", None])
+def test_api_profile_refuses_jsonp_to_other_pages(
+    cors_client: FlaskClient, referer: str | None
+) -> None:
+    headers = {"Referer": referer} if referer else {}
+    response = cors_client.get("/api/profile?callback=f", headers=headers)
+    assert_refused(response, 403, "referrer_not_allowed")
+
+
+def usage_counts(client: FlaskClient) -> dict[str, tuple[int, int]]:
+    """The API's usage report, as ``{page: (jsonp, cors)}``."""
+    report = client.get("/api/usage", headers={"Origin": PAGE_ORIGIN}).json
+    assert report is not None
+    return {row["page"]: (row["jsonp"], row["cors"]) for row in report["pages"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        # JSONP answers, by the page of the Referer.
+        ("/api/user?callback=f", {"Referer": f"{PAGE_ORIGIN}/x?token=1"}, (1, 0, 0, 0)),
+        ("/api/profile?callback=f", {"Referer": f"{PAGE_ORIGIN}/"}, (1, 0, 0, 0)),
+        ("/api/user?callback=f", {"Referer": f"{OTHER_PAGE}/"}, (0, 0, 1, 0)),
+        ("/api/user?callback=f", {}, (0, 0, 1, 0)),
+        # CORS answers, by the page of the Origin.
+        ("/api/profile", {"Origin": PAGE_ORIGIN}, (0, 1, 0, 0)),
+        # Not answers of either kind: refused, or without CORS headers.
+        ("/api/profile?callback=f", {"Referer": f"{OTHER_PAGE}/"}, (0, 0, 0, 0)),
+        ("/api/profile", {"Origin": OTHER_PAGE}, (0, 0, 0, 0)),
+        ("/api/user", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+        ("/api/user", {}, (0, 0, 0, 0)),
+        # The page's own reads of the report and the log.
+        ("/api/usage", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+        ("/_demo/answers?target=/", {"Origin": PAGE_ORIGIN}, (0, 0, 0, 0)),
+    ],
+)
+def test_api_usage_counts_jsonp_and_cors_answers_by_page(
+    cors_client: FlaskClient,
+    path: str,
+    headers: dict[str, str],
+    expected: tuple[int, int, int, int],
+) -> None:
+    cors_client.get(path, headers=headers)
+    page_jsonp, page_cors, other_jsonp, other_cors = expected
+    assert usage_counts(cors_client) == {
+        PAGE_ORIGIN: (page_jsonp, page_cors),
+        "other": (other_jsonp, other_cors),
+    }
+
+
+def test_api_usage_labels_stay_bounded(cors_client: FlaskClient) -> None:
+    for port in range(6000, 6050):
+        cors_client.get(
+            "/api/user?callback=f", headers={"Referer": f"http://localhost:{port}/"}
+        )
+    assert usage_counts(cors_client) == {PAGE_ORIGIN: (0, 0), "other": (50, 0)}
 
 
 # --- The command line ---
@@ -441,3 +707,155 @@ def test_cli_serves_both_origins_and_stops_cleanly(stop_signal: int) -> None:
     assert "Traceback" not in err
     assert '[page] "GET / HTTP/1.1" 200' in err
     assert "[api] " in err
+
+
+# --- make demo: its own set-up, beside make test's ---
+
+#: Stands in for Python in the Makefile's recipes: logs each call, and makes a
+#: virtual environment whose tools are more of itself.
+PYTHON_STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$STUB_LOG"
+if [ "$1 $2" = "-m venv" ]; then
+    mkdir -p "$3/bin"
+    for tool in python ruff mypy sphinx-build nox; do ln -sf "$0" "$3/bin/$tool"; done
+fi
+"""
+
+
+@pytest.fixture
+def make_checkout(tmp_path: Path) -> Path:
+    """A directory with the project's Makefile and set-up files, and a stub
+    Python in ``stub/``.
+    """
+    for name in ("Makefile", "setup.cfg", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    stub = tmp_path / "stub" / "python3"
+    stub.parent.mkdir()
+    stub.write_text(PYTHON_STUB)
+    stub.chmod(0o755)
+    return tmp_path
+
+
+def run_make(checkout: Path, target: str) -> list[str]:
+    """Run ``make target`` with the stub Python; return what it ran of it."""
+    make = require_executable("make")
+    log = checkout / "calls.log"
+    log.write_text("")
+    python = checkout / "stub" / "python3"
+    subprocess.run(
+        [make, "--no-print-directory", target, f"PYTHON={python}"],
+        cwd=checkout,
+        env={**os.environ, "STUB_LOG": str(log)},
+        check=True,
+        capture_output=True,
+        timeout=PROCESS_TIMEOUT,
+    )
+    return log.read_text().splitlines()
+
+
+def installs(calls: list[str]) -> list[str]:
+    """The groups of the ``pip install`` calls, or ``pip`` for pip itself."""
+    return [
+        call.rpartition("--group ")[2] if "--group" in call else "pip"
+        for call in calls
+        if "-m pip install" in call
+    ]
+
+
+#: The last command of each target: what it is for, once set up.
+LAST_CALL = {"demo": "python -m demo_site", "test": "python -m pytest"}
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        # (target, the groups its pip installs)
+        [("demo", ["pip", "demo"]), ("demo", [])],
+        [("demo", ["pip", "demo"]), ("test", ["pip", "dev"])],
+        [("test", ["pip", "dev"]), ("demo", [])],
+        [("test", ["pip", "dev"]), ("test", [])],
+    ],
+    ids=["demo twice", "demo then test", "test then demo", "test twice"],
+)
+def test_make_demo_and_make_test_each_install_their_own_set(
+    make_checkout: Path, runs: list[tuple[str, list[str]]]
+) -> None:
+    for target, groups in runs:
+        calls = run_make(make_checkout, target)
+        assert installs(calls) == groups, f"make {target}: {calls}"
+        assert calls[-1] == LAST_CALL[target]
+
+
+def test_make_demo_sets_up_again_when_the_dependencies_change(
+    make_checkout: Path,
+) -> None:
+    run_make(make_checkout, "test")
+    pyproject = make_checkout / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n# changed\n")
+    assert installs(run_make(make_checkout, "demo")) == ["pip", "demo"]
+    assert installs(run_make(make_checkout, "test")) == ["pip", "dev"]
+
+
+#: Imports demo_site with only the given top-level modules importable beside the
+#: standard library, then serves one request of each kind to both apps.
+RUN_DEMO_WITH_ONLY = """
+import sys
+
+allowed = set(sys.argv[1].split()) | set(sys.stdlib_module_names)
+
+
+class OnlyTheDemoGroup:
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top not in allowed:
+            raise ImportError(f"the demo imported {name}: not in its group")
+        return None
+
+
+sys.meta_path.insert(0, OnlyTheDemoGroup())
+from demo_site import create_api_app, create_page_app
+
+page = create_page_app("http://127.0.0.1:5001").test_client()
+api = create_api_app("http://localhost:5000").test_client()
+assert page.get("/").status_code == 200
+assert page.get("/static/demo.js").status_code == 200
+assert api.get("/api/user?callback=f").status_code == 200
+assert api.get("/_demo/answers?target=/").status_code == 200
+assert api.get("/api/profile", headers={"Origin": "http://localhost:5000"}).json
+assert api.get("/api/usage").json["pages"][0]["cors"] == 1
+print("served")
+"""
+
+
+def distribution_closure(names: list[str]) -> set[str]:
+    """The distributions ``names`` install, with what they depend on."""
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = re.split(r"[^A-Za-z0-9._-]", pending.pop(), maxsplit=1)[0].lower()
+        if name in seen:
+            continue
+        seen.add(name)
+        for requirement in importlib.metadata.requires(name) or []:
+            if "extra ==" not in requirement:
+                pending.append(requirement)
+    return seen
+
+
+def test_demo_runs_with_only_the_package_and_its_group() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    distributions = distribution_closure(["flask-jsonp", *groups["demo"]])
+    modules = {"demo_site", "flask_jsonp"} | {
+        module
+        for module, owners in importlib.metadata.packages_distributions().items()
+        if {owner.lower() for owner in owners} & distributions
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_DEMO_WITH_ONLY, " ".join(sorted(modules))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+    )
+    assert result.stdout == "served\n", result.stderr

@@ -133,3 +133,24 @@ def test_flask_command_is_registered(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(LOADER_FILES)
+
+
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        (["jsonp.js"], "{0}/jsonp.js already exists with other content"),
+        (
+            ["jsonp.js", "jsonp.mjs"],
+            "{0}/jsonp.js, {0}/jsonp.mjs already exist with other content",
+        ),
+    ],
+)
+def test_copy_loader_names_the_changed_files_in_good_english(
+    tmp_path: Path, changed: list[str], message: str
+) -> None:
+    for filename in changed:
+        (tmp_path / filename).write_text("// my edits\n")
+    result = CliRunner().invoke(cli, ["copy-loader", str(tmp_path)])
+    assert result.exit_code == 1
+    assert message.format(tmp_path) in result.output
+    assert "exist(s)" not in result.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.parser
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -27,6 +28,7 @@ PACKAGE = ROOT / "flask_jsonp"
 SDIST_REQUIRED = [
     "LICENSE.txt",
     "README.md",
+    "PYPI.md",
     "CHANGES.md",
     "SECURITY.md",
     "BENCHMARKS.md",
@@ -148,6 +150,49 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
     assert "jsonp = flask_jsonp.loader:cli" in wheel.read(entry_points).decode()
     (license_file,) = [n for n in wheel.namelist() if n.endswith("/LICENSE.txt")]
     assert "BSD 3-Clause License" in wheel.read(license_file).decode()
+
+
+#: A Markdown link or image, or an HTML ``href``/``src``: its target.
+LINK_TARGET = re.compile(r"\]\(([^)\s]+)[^)]*\)|(?:href|src)=[\"']([^\"']+)")
+
+
+def test_long_description_is_the_pypi_page(wheel: zipfile.ZipFile) -> None:
+    metadata = wheel_metadata(wheel)
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    description = metadata.get_payload()
+    assert isinstance(description, str)
+    assert description.strip() == (ROOT / "PYPI.md").read_text("utf-8").strip()
+
+
+def test_pypi_page_speaks_to_users_with_absolute_links() -> None:
+    text = (ROOT / "PYPI.md").read_text(encoding="utf-8")
+    targets = [markdown or html for markdown, html in LINK_TARGET.findall(text)]
+    assert targets, "the page links to Flask's documentation"
+    assert [t for t in targets if not t.startswith("https://")] == []
+    # Contributors' commands belong to the repository's README, not to PyPI.
+    for command in ("make ", "apt-get", ".ci/run", "pytest", "tox", "nox"):
+        assert command not in text
+    assert "pip install flask-jsonp" in text
+
+
+def test_classifiers_describe_a_flask_extension(wheel: zipfile.ZipFile) -> None:
+    classifiers = wheel_metadata(wheel).get_all("Classifier") or []
+    assert "Framework :: Flask" in classifiers
+    assert "Topic :: Internet :: WWW/HTTP :: Dynamic Content" in classifiers
+    assert not [c for c in classifiers if "Application Frameworks" in c]
+
+
+def test_twine_check_passes(dists: tuple[Path, Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dists)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if "No module named twine" in result.stderr:
+        missing_tool("twine is not installed (pip install --group test)")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASSED") == 2, result.stdout
 
 
 def test_sdist_holds_the_tests_docs_and_tools(sdist_names: set[str]) -> None:

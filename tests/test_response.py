@@ -12,8 +12,6 @@ from flask_jsonp.response import guarded_call_prefix
 from flask_jsonp.response import jsonp_body
 from tests.node import NodeRunner
 
-pytestmark = pytest.mark.node
-
 TRICKY = {
     "html": "</script><script>alert(1)</script><!-- -->",
     "separators": "a\u2028b\u2029c",
@@ -33,6 +31,7 @@ def body(callback: str, data: object, *, ensure_ascii: bool = True) -> bytes:
     return joined
 
 
+@pytest.mark.node
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 @pytest.mark.parametrize(
     "callback", ["onBack", "a.b.c", "callbacks[3]", "$", "angular.callbacks._0"]
@@ -46,6 +45,7 @@ def test_callback_receives_the_data_once(
     assert result.new_globals == []
 
 
+@pytest.mark.node
 @pytest.mark.parametrize("callback", ["onBack", "a.b.c", "callbacks[3]", "a.b[1]"])
 def test_undefined_callback_is_a_silent_no_op(node: NodeRunner, callback: str) -> None:
     result = node.run(body(callback, {"x": 1}), callback=None)
@@ -54,6 +54,7 @@ def test_undefined_callback_is_a_silent_no_op(node: NodeRunner, callback: str) -
     assert result.new_globals == []
 
 
+@pytest.mark.node
 def test_dotted_callback_with_missing_middle_is_a_no_op(node: NodeRunner) -> None:
     script = b"var a = {};" + body("a.b.c", [1])
     result = node.run(script)
@@ -61,6 +62,7 @@ def test_dotted_callback_with_missing_middle_is_a_no_op(node: NodeRunner) -> Non
     assert result.new_globals == ["a"]
 
 
+@pytest.mark.node
 def test_callback_that_is_not_a_function_is_not_called(node: NodeRunner) -> None:
     result = node.run(b"var onBack = 42;" + body("onBack", [1]))
     assert result.error is None
@@ -94,6 +96,7 @@ def test_guard_refuses_invalid_callbacks() -> None:
         guarded_call_prefix("alert(1)")
 
 
+@pytest.mark.node
 def test_envelope_is_spliced_around_the_json(node: NodeRunner) -> None:
     built = jsonp_body("cb", b'{"a": [1]}\n', envelope_status=201)
     result = node.run(b"".join(built.chunks), "cb")
@@ -107,6 +110,7 @@ def test_big_body_without_unsafe_characters_is_not_copied() -> None:
     assert built.chunks[1] is json_body
 
 
+@pytest.mark.node
 def test_small_body_is_one_chunk(node: NodeRunner) -> None:
     built = jsonp_body("cb", b'{"a": "<b>"}')
     assert isinstance(built.chunks, tuple)
@@ -114,6 +118,7 @@ def test_small_body_is_one_chunk(node: NodeRunner) -> None:
     assert node.run(built.chunks[0], "cb").calls == [[{"a": "<b>"}]]
 
 
+@pytest.mark.node
 @pytest.mark.parametrize("slice_size", [1, 2, 3, 5, 64])
 def test_escaping_in_slices_never_splits_a_character(
     node: NodeRunner, monkeypatch: pytest.MonkeyPatch, slice_size: int
@@ -130,6 +135,7 @@ def test_escaping_in_slices_never_splits_a_character(
     assert node.run(joined, "cb").calls == [[data]]
 
 
+@pytest.mark.node
 @pytest.mark.parametrize(
     "data",
     [
@@ -165,6 +171,7 @@ def test_same_bytes_whatever_the_size(size: int) -> None:
     assert with_newline.endswith(b'"\\u003c\\u0026\\u003e"});')
 
 
+@pytest.mark.node
 def test_proto_key_with_nan_still_calls_the_callback(node: NodeRunner) -> None:
     # Flask's default provider writes NaN and Infinity, which JSON.parse refuses.
     json_body = b'{"__proto__": {"x": NaN}, "y": [Infinity, -Infinity]}'

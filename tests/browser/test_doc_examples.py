@@ -1,49 +1,80 @@
-"""The JavaScript examples of README.md and docs/deploy.md, run in Chromium
-against a live app, with the URLs they name pointed at it.
+"""The browser examples of README.md, docs/loader.md and docs/deploy.md, run in
+Chromium and Firefox against the README's quickstart app, with the URLs they name
+pointed at it.
 
 Each example must make the request its text says it makes, and get the answer.
+The loader page's ways of getting the loader into a page (template helper,
+classic and module; a copied file; npm with a bundler; TypeScript) each run as
+the page shows them.
 """
 
 from __future__ import annotations
 
+import re
+import subprocess
+import textwrap
 import threading
-from typing import Any
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from flask import g
 from flask import render_template_string
 from flask import request
 from flask import Response
 from flask import send_from_directory
 
-from flask_jsonp import JSONP
 from flask_jsonp import jsonp
+from flask_jsonp.loader import cli
 from tests.browser.live_server import LiveServer
 from tests.browser.vendor import install_npm_packages
 from tests.browser.vendor import INTEROP_PACKAGES
 from tests.browser.vendor import NODE_MODULES
+from tests.browser.vendor import TYPESCRIPT_PACKAGES
+from tests.loader_package import install_loader_package
 from tests.test_docs import code_blocks
+from tests.test_docs import ROOT
 from tests.test_docs import run_example
+from tests.tools import require_executable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from _typeshed.wsgi import WSGIApplication
-    from playwright.sync_api import Page
 
-pytestmark = pytest.mark.browser
+    from tests.browser.engines import BrowserPage
 
 #: The origins the examples call, replaced by the live server's API origin.
 EXAMPLE_ORIGINS = ["http://127.0.0.1:5001", "https://api.example.com"]
 #: Seconds to wait for a request that an example sends without awaiting it.
 REQUEST_TIMEOUT = 5
+#: Seconds a bundle or a type check may take.
+BUILD_TIMEOUT = 120
+
+#: The bundler of the npm example; 0.28 runs on Node.js 20.
+BUNDLER_PACKAGES = {"esbuild": "0.28"}
+
+#: The nonce the example pages' Content-Security-Policy allows.
+NONCE = "R2xhZCB5b3UgcmVhZCB0aGlz"
+#: A strict policy, as the demo sends: the examples that write
+#: ``nonce="{{ g.csp_nonce }}"`` must work under it.
+STRICT_CSP = f"script-src 'nonce-{NONCE}' 'strict-dynamic'; object-src 'none'"
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>examples</title>
 {{ jsonp_loader() }}
 <script src="/vendor/jquery/dist/jquery.min.js"></script>
 </head><body></body></html>
+"""
+
+#: A page around one of the docs' template examples.
+EXAMPLE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>example</title></head>
+<body>
+{}
+</body></html>
 """
 
 # Wrap the loader so that the test sees what each call resolved or rejected with,
@@ -62,29 +93,59 @@ SPY_ON_JSONP = """
 }
 """
 
+#: What every example shows in its ``<p id="user">``: the quickstart's answer.
+SHOWS_THE_USER = "() => document.querySelector('#user')?.textContent === 'admin'"
+
+#: A fenced block of Jinja templates in a Markdown document.
+TEMPLATE_BLOCK = re.compile(r"^ *```html\+jinja\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+
 
 class ExampleApp:
-    """The README's quickstart view with the envelope its loader example asks for,
-    and the caching view of docs/deploy.md, on one app that records requests."""
+    """The README's quickstart app, run as the README writes it, plus the pages
+    of the examples and the caching view of docs/deploy.md; it records the API
+    requests it answers.
+    """
 
-    def __init__(self) -> None:
-        self.app = Flask(__name__)
-        JSONP(self.app)
+    def __init__(self, static_folder: Path | None = None) -> None:
+        app = run_example("README.md", {})["app"]
+        assert isinstance(app, Flask)
+        self.app = app
+        if static_folder is not None:
+            self.app.static_folder = str(static_folder)
         self.requests: list[str] = []
         self.arrived = threading.Event()
+        #: The body of ``/example``, a template, and whether it runs under
+        #: :data:`STRICT_CSP`.
+        self.example = ""
+        self.strict_csp = False
 
         @self.app.get("/")
         def page() -> str:
             return render_template_string(PAGE)
 
+        @self.app.get("/example")
+        def example() -> Response:
+            if self.strict_csp:
+                g.csp_nonce = NONCE
+            response = Response(
+                render_template_string(EXAMPLE_PAGE.format(self.example))
+            )
+            if self.strict_csp:
+                response.headers["Content-Security-Policy"] = STRICT_CSP
+            return response
+
         @self.app.get("/vendor/<path:filename>")
         def vendor(filename: str) -> Response:
             return send_from_directory(NODE_MODULES, filename)
 
-        @self.app.get("/api/user")
-        @jsonp(envelope=True)
-        def user() -> dict[str, Any]:
-            return {"user": "admin", "id": request.args.get("id", type=int)}
+        @self.app.get("/build/<path:filename>")
+        def build(filename: str) -> Response:
+            assert self.build_folder is not None
+            return send_from_directory(
+                self.build_folder, filename, mimetype="text/javascript"
+            )
+
+        self.build_folder: Path | None = None
 
         run_example(
             "docs/deploy.md",
@@ -105,12 +166,19 @@ class ExampleApp:
 
 
 @pytest.fixture
+def example_server(
+    serve_app: Callable[[WSGIApplication], LiveServer], tmp_path: Path
+) -> tuple[ExampleApp, LiveServer]:
+    example = ExampleApp(static_folder=tmp_path / "static")
+    return example, serve_app(example.app)
+
+
+@pytest.fixture
 def example_page(
-    page: Page, serve_app: Callable[[WSGIApplication], LiveServer]
-) -> tuple[Page, ExampleApp, LiveServer]:
+    page: BrowserPage, example_server: tuple[ExampleApp, LiveServer]
+) -> tuple[BrowserPage, ExampleApp, LiveServer]:
     install_npm_packages({"jquery": INTEROP_PACKAGES["jquery"]})
-    example = ExampleApp()
-    server = serve_app(example.app)
+    example, server = example_server
     page.goto(server.page_url("/"))
     page.evaluate(SPY_ON_JSONP)
     return page, example, server
@@ -120,30 +188,221 @@ def javascript(document: str) -> list[str]:
     return code_blocks(document, ("js", "javascript"))
 
 
+def templates(document: str) -> list[str]:
+    """The Jinja templates (``html+jinja`` blocks) of ``document``."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    return [textwrap.dedent(code) for code in TEMPLATE_BLOCK.findall(text)]
+
+
 def point_at(code: str, server: LiveServer) -> str:
     for origin in EXAMPLE_ORIGINS:
         code = code.replace(origin, server.api_origin)
     return code
 
 
-def test_every_javascript_example_is_run() -> None:
+def show_example(
+    page: BrowserPage, example: ExampleApp, server: LiveServer, template: str
+) -> None:
+    """Load a page made of ``template``, under the strict CSP if it uses the
+    nonce, and wait until it shows the user.
+    """
+    example.example = point_at(template, server)
+    example.strict_csp = "g.csp_nonce" in template
+    page.goto(server.page_url("/example"))
+    page.wait_for_function(SHOWS_THE_USER)
+
+
+#: The loader page's examples, by the way each gets the loader into a page.
+LOADER_TEMPLATES = {"classic": 0, "module": 1, "copied file": 2}
+
+
+def test_every_example_is_run() -> None:
     assert len(javascript("README.md")) == 1
+    assert len(templates("README.md")) == 1
     assert len(javascript("docs/deploy.md")) == 2
+    assert len(templates("docs/loader.md")) == len(LOADER_TEMPLATES)
+    # The module's import line, the bundled script, and the call with options.
+    assert len(javascript("docs/loader.md")) == 3
+    assert len(code_blocks("docs/loader.md", ("ts", "typescript"))) == 1
 
 
-def test_readme_loader_example(
-    example_page: tuple[Page, ExampleApp, LiveServer],
+@pytest.mark.browser
+def test_readme_loader_example_calls_the_quickstart_view(
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
 ) -> None:
     page, example, server = example_page
     (code,) = javascript("README.md")
     page.evaluate(f"async () => {{\n{point_at(code, server)}\n}}")
-    assert page.evaluate("window.outcomes") == [{"data": {"user": "admin", "id": 7}}]
+    assert page.evaluate("window.outcomes") == [{"data": {"user": "admin"}}]
     (path,) = example.requests
     assert path.startswith("/api/user?id=7&callback=")
 
 
+@pytest.mark.browser
+def test_loader_page_call_with_options(
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
+) -> None:
+    page, _, server = example_page
+    code = javascript("docs/loader.md")[2]
+    page.evaluate(f"async () => {{\n{point_at(code, server)}\n}}")
+    assert page.evaluate("window.outcomes") == [{"data": {"user": "admin"}}]
+
+
+@pytest.mark.browser
+def test_envelope_option_on_a_view_without_the_envelope_rejects(
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
+) -> None:
+    # What the README's example did before: the loader page says it rejects.
+    page, _, server = example_page
+    code = "await jsonp(URL, { envelope: true });"
+    page.evaluate(
+        f"async () => {{ try {{ {code} }} catch {{}} }}".replace(
+            "URL", repr(server.api_url("/api/user"))
+        )
+    )
+    assert page.evaluate("window.outcomes") == [{"error": "http"}]
+    assert "not an envelope" in (ROOT / "docs/loader.md").read_text("utf-8")
+
+
+@pytest.mark.browser
+def test_readme_template_example(
+    page: BrowserPage, example_server: tuple[ExampleApp, LiveServer]
+) -> None:
+    example, server = example_server
+    (template,) = templates("README.md")
+    show_example(page, example, server, template)
+    assert page.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("way", list(LOADER_TEMPLATES))
+def test_loader_page_template_examples(
+    page: BrowserPage,
+    example_server: tuple[ExampleApp, LiveServer],
+    tmp_path: Path,
+    way: str,
+) -> None:
+    example, server = example_server
+    template = templates("docs/loader.md")[LOADER_TEMPLATES[way]]
+    if way == "copied file":
+        # As the page says: the command, then the static file.
+        (command,) = [
+            line.split("jsonp ", 1)[1].split()
+            for line in code_blocks("docs/loader.md", ("sh",))[0].splitlines()
+            if "copy-loader" in line
+        ]
+        assert command[0] == "copy-loader"
+        destination = tmp_path / command[1]
+        result = CliRunner().invoke(cli, [command[0], str(destination)])
+        assert result.exit_code == 0, result.output
+        assert "url_for('static', filename='js/jsonp.js')" in template
+    show_example(page, example, server, template)
+    assert example.requests[0].startswith("/api/user?callback=")
+    assert page.errors == []
+
+
+def test_loader_page_shows_the_html_the_helper_writes() -> None:
+    example = ExampleApp()
+    page = (ROOT / "docs/loader.md").read_text(encoding="utf-8")
+    (written,) = code_blocks("docs/loader.md", ("html",))
+    import_line = javascript("docs/loader.md")[0]
+    module_template = templates("docs/loader.md")[LOADER_TEMPLATES["module"]]
+    with example.app.test_request_context("/"):
+        g.csp_nonce = "R"
+        assert render_template_string("{{ jsonp_loader() }}") == written.strip()
+        assert 'where the app has set `g.csp_nonce = "R"`' in page
+        rendered = render_template_string(module_template)
+        assert " ".join(import_line.split()) in " ".join(rendered.split())
+        module_tag = render_template_string("{{ jsonp_loader(module=True) }}")
+    assert module_tag.replace(' nonce="R"', "") in page
+
+
+@pytest.fixture(scope="module")
+def npm_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with the loader installed from its npm package, as the page
+    says, and the bundler.
+    """
+    project = tmp_path_factory.mktemp("npm-user")
+    install_loader_package(project)
+    install_npm_packages({**BUNDLER_PACKAGES, **TYPESCRIPT_PACKAGES})
+    return project
+
+
+def bundle(project: Path, source: str, filename: str) -> Path:
+    """Bundle ``source`` as the page says (esbuild, ES module format) into
+    ``project/build``.
+    """
+    (project / "src").mkdir(exist_ok=True)
+    (project / "src" / filename).write_text(source, encoding="utf-8")
+    output = project / "build" / (Path(filename).stem + ".js")
+    esbuild = NODE_MODULES / ".bin" / "esbuild"
+    result = subprocess.run(
+        [str(esbuild), f"src/{filename}", "--bundle", "--format=esm",
+         f"--outfile={output}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["js", "ts"])
+def test_loader_page_npm_examples_bundled(
+    page: BrowserPage,
+    example_server: tuple[ExampleApp, LiveServer],
+    npm_project: Path,
+    language: str,
+) -> None:
+    example, server = example_server
+    if language == "js":
+        source = javascript("docs/loader.md")[1]
+        assert "npx esbuild src/user.js --bundle --format=esm" in (
+            ROOT / "docs/loader.md"
+        ).read_text("utf-8")
+    else:
+        (source,) = code_blocks("docs/loader.md", ("ts", "typescript"))
+    assert 'from "flask-jsonp-loader"' in source
+    output = bundle(npm_project, point_at(source, server), f"user.{language}")
+    example.build_folder = output.parent
+    show_example(
+        page,
+        example,
+        server,
+        f'<p id="user"></p>\n<script type="module" src="/build/{output.name}">'
+        "</script>",
+    )
+    assert page.errors == []
+
+
+@pytest.mark.node
+def test_loader_page_typescript_example_type_checks(npm_project: Path) -> None:
+    (source,) = code_blocks("docs/loader.md", ("ts", "typescript"))
+    (npm_project / "src").mkdir(exist_ok=True)
+    (npm_project / "src" / "checked.ts").write_text(source, encoding="utf-8")
+    tsc = NODE_MODULES / "typescript" / "bin" / "tsc"
+    # The settings the page names: "moduleResolution": "bundler".
+    assert '"moduleResolution": "bundler"' in (ROOT / "docs/loader.md").read_text(
+        "utf-8"
+    )
+    result = subprocess.run(
+        [require_executable("node"), str(tsc), "--strict", "--noEmit",
+         "--target", "es2022", "--lib", "es2022,dom",
+         "--module", "esnext", "--moduleResolution", "bundler",
+         "src/checked.ts"],
+        cwd=npm_project,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.browser
 def test_deploy_fixed_callback_name_example(
-    example_page: tuple[Page, ExampleApp, LiveServer],
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
 ) -> None:
     page, example, server = example_page
     code = point_at(javascript("docs/deploy.md")[0], server)
@@ -153,8 +412,9 @@ def test_deploy_fixed_callback_name_example(
     assert f"// GET {server.api_url(example.requests[0])}" in code
 
 
+@pytest.mark.browser
 def test_deploy_jquery_example_sends_a_stable_url(
-    example_page: tuple[Page, ExampleApp, LiveServer],
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
 ) -> None:
     page, example, server = example_page
     code = point_at(javascript("docs/deploy.md")[1], server)

@@ -24,6 +24,7 @@ from flask import jsonify
 from flask import render_template_string
 from flask import request
 from flask import Response
+from flask import send_from_directory
 
 from flask_jsonp import jsonp
 from flask_jsonp._browser_globals import BROWSER_GLOBALS
@@ -31,6 +32,8 @@ from flask_jsonp.callback import callback_refusal
 from tests.browser.engines import PAGE_TIMEOUT_MS
 from tests.browser.live_server import LiveServer
 from tests.browser.vendor import install_npm_packages
+from tests.browser.vendor import INTEROP_PACKAGES
+from tests.browser.vendor import NODE_MODULES
 from tests.generate_browser_globals import blank_app
 from tests.generate_browser_globals import firefox_globals
 from tests.generate_browser_globals import FIREFOX_PATH
@@ -56,6 +59,14 @@ PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>victim</title></head><body>
 <button id="deleteAccount" onclick="window.pwned = 'click'">Delete my account</button>
 <a id="popup" href="{{ popup }}" target="_blank" rel="opener">open</a>
+{% if jquery %}
+<script src="/vendor/jquery/dist/jquery.min.js"></script>
+<script>
+  // How Django's admin (jquery.init.js) and Backbone keep jQuery.
+  window.django = { jQuery: jQuery.noConflict(true) };
+  window.Backbone = { $: window.django.jQuery };
+</script>
+{% endif %}
 {% if callback %}
 <script src="{{ url_for(api, q=q, callback=callback) }}"
   onload="window.jsonpStatus = 'load'" onerror="window.jsonpStatus = 'error'"></script>
@@ -77,7 +88,12 @@ def create_some_app() -> Flask:
             callback=request.args.get("cb"),
             q=request.args.get("q", ""),
             popup=request.args.get("popup", "/page"),
+            jquery=request.args.get("cb", "") in JQUERY_ALIAS_ATTACKS,
         )
+
+    @app.get("/vendor/<path:filename>")
+    def vendor(filename: str) -> Response:
+        return send_from_directory(NODE_MODULES, filename)
 
     @app.get("/blank")
     def blank() -> Response:
@@ -115,6 +131,7 @@ def page(chromium: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def some_server(serve_app: Callable[[Flask], LiveServer]) -> LiveServer:
+    install_npm_packages({"jquery": INTEROP_PACKAGES["jquery"]})
     return serve_app(create_some_app())
 
 
@@ -170,6 +187,14 @@ ATTACKS = {
     "deleteAccount.click": "ignored",
     "document.body.firstElementChild.click": "ignored",
 }
+
+#: jQuery under the names a page keeps it by: its ``$(html)`` builds elements,
+#: whose ``onerror`` runs (the page loads jQuery for these).
+JQUERY_ALIAS_ATTACKS = {
+    name: f"<img src=x onerror=\"window.pwned = '{name}'\">"
+    for name in ("django.jQuery", "Backbone.$")
+}
+ATTACKS.update(JQUERY_ALIAS_ATTACKS)
 
 #: Refused as well, though they run nothing by themselves: ``Function(text)``
 #: builds a function from the text without calling it.

@@ -7,10 +7,12 @@ from __future__ import annotations
 import configparser
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from tests.browser.vendor import run_npm
+from tests.tools import require_executable
 
 ROOT = Path(__file__).parent.parent
 PACKAGE_DIR = ROOT / "flask_jsonp" / "static"
@@ -91,3 +93,34 @@ def install_loader_package(project: Path) -> Path:
     )
     _npm(["install", "--offline", "--no-package-lock", str(tarball)], cwd=project)
     return project / "node_modules" / str(manifest()["name"])
+
+
+#: The bundler of the tests that bundle the installed package as an app would.
+BUNDLER_PACKAGES = {"esbuild": "0.28"}
+
+
+# esbuild's JavaScript API (its bin/esbuild is a native binary or a Node.js shim,
+# depending on the platform): argv = [esbuild's folder, entry, output].
+ESBUILD = """
+const [esbuild, entryPoint, outfile] = process.argv.slice(1);
+require(esbuild).buildSync({
+  entryPoints: [entryPoint], outfile, bundle: true, format: 'iife',
+  platform: 'browser', logLevel: 'warning',
+});
+"""
+
+
+def bundle(project: Path, entry_source: str, esbuild: Path) -> Path:
+    """Bundle ``entry_source`` (a script of ``project``, which has the loader
+    installed) with esbuild for browsers, as one classic script.
+
+    :param esbuild: esbuild's package folder.
+    :return: the bundle's path.
+    """
+    entry = project / "entry.js"
+    entry.write_text(entry_source, encoding="utf-8")
+    output = project / "bundle.js"
+    command = [require_executable("node"), "-e", ESBUILD]
+    command += [str(esbuild), str(entry), str(output)]
+    subprocess.run(command, cwd=project, check=True, timeout=NPM_TIMEOUT)
+    return output

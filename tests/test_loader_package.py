@@ -1,13 +1,16 @@
 """The loader as an npm package (``flask_jsonp/static/package.json``): its version
-follows the Python package's, ``npm pack`` ships the loader files, and TypeScript
-5.9 finds the types of both forms through ``exports``, with ``moduleResolution``
-``nodenext`` and ``bundler``.
+follows the Python package's, ``npm pack`` ships the loader files with a README and
+the license, Node.js loads it by name with ``import`` and ``require``, and
+TypeScript 5.9 finds the types of both forms through ``exports``, with
+``moduleResolution`` ``nodenext`` and ``bundler``.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +22,7 @@ from tests.loader_package import manifest
 from tests.loader_package import npm_version
 from tests.loader_package import PACKAGE_DIR
 from tests.loader_package import python_version
+from tests.loader_package import ROOT
 from tests.tools import require_executable
 
 #: Seconds one type check may take.
@@ -52,6 +56,14 @@ def test_npm_version_refuses_what_the_project_does_not_use(python: str) -> None:
         npm_version(python)
 
 
+def export_targets(entry: Any) -> set[str]:
+    """Every file an ``exports`` entry names, through nested conditions."""
+    if isinstance(entry, str):
+        return {entry}
+    assert isinstance(entry, dict)
+    return set().union(*(export_targets(value) for value in entry.values()))
+
+
 def test_manifest_points_at_the_shipped_files() -> None:
     data = manifest()
     assert data["license"] == "BSD-3-Clause"
@@ -59,16 +71,26 @@ def test_manifest_points_at_the_shipped_files() -> None:
     assert "type" not in data
     exports = data["exports"]
     assert isinstance(exports, dict)
-    assert exports["."] == {"types": "./jsonp.d.mts", "import": "./jsonp.mjs"}
+    # import gets the ES module; require (bundlers, Node.js) the classic script.
+    assert exports["."] == {
+        "import": {"types": "./jsonp.d.mts", "default": "./jsonp.mjs"},
+        "require": {"types": "./jsonp.d.ts", "default": "./jsonp.js"},
+    }
     assert exports["./jsonp.js"] == {"types": "./jsonp.d.ts", "default": "./jsonp.js"}
+    assert data["main"] == "./jsonp.js"
     files = data["files"]
     assert isinstance(files, list)
-    targets = {data["types"]}
-    for entry in exports.values():
-        targets |= set(entry.values()) if isinstance(entry, dict) else {entry}
+    assert {"README.md", "LICENSE"} <= set(files)
+    targets = {data["types"], data["main"]} | export_targets(exports)
     for target in targets:
         assert (PACKAGE_DIR / target).is_file(), target
         assert target == "./package.json" or target[2:] in files
+
+
+def test_package_license_is_the_projects() -> None:
+    # If this fails: cp LICENSE.txt flask_jsonp/static/LICENSE
+    license_text = (ROOT / "LICENSE.txt").read_bytes()
+    assert (PACKAGE_DIR / "LICENSE").read_bytes() == license_text
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +107,49 @@ def test_npm_pack_ships_the_loader_files(installed: Path) -> None:
     package = installed / "node_modules" / "flask-jsonp-loader"
     names = sorted(path.name for path in package.iterdir())
     assert names == [
-        "jsonp.d.mts", "jsonp.d.ts", "jsonp.js", "jsonp.mjs", "package.json"
+        "LICENSE", "README.md", "jsonp.d.mts", "jsonp.d.ts", "jsonp.js", "jsonp.mjs",
+        "package.json",
     ]  # fmt: skip
     for name in names[:-1]:
         assert (package / name).read_bytes() == (PACKAGE_DIR / name).read_bytes()
+
+
+# Loads the installed package by name in Node.js, as CommonJS (`require`) and as
+# an ES module (`import`), and calls jsonp() in each, where there is no DOM.
+NODE_BY_NAME = """
+const outcome = (jsonp) => jsonp('https://api.test/').then(
+  () => 'resolved',
+  (error) => `${error.name} ${error.code}`,
+);
+const required = require('flask-jsonp-loader');
+import('flask-jsonp-loader').then(async (imported) => {
+  console.log(JSON.stringify({
+    required: [typeof required, required.jsonp === required,
+               typeof required.JsonpError, await outcome(required)],
+    imported: [Object.keys(imported).sort(), await outcome(imported.jsonp)],
+    different: imported.jsonp !== required,
+  }));
+});
+"""
+
+
+@pytest.mark.node
+def test_installed_package_loads_in_node_by_name(installed: Path) -> None:
+    # ERR_PACKAGE_PATH_NOT_EXPORTED for require() before it had a require condition.
+    node = require_executable("node")
+    result = subprocess.run(
+        [node, "--input-type=commonjs", "-e", NODE_BY_NAME],
+        cwd=installed,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "required": ["function", True, "function", "JsonpError setup"],
+        "imported": [["JsonpError", "jsonp"], "JsonpError setup"],
+        "different": True,
+    }
 
 
 #: The ES module, imported by package name and by file: `@ts-expect-error` lines
@@ -165,6 +226,36 @@ def test_installed_package_type_checks(
     command = [require_executable("node"), str(tsc), "--strict", "--noEmit"]
     command += ["--target", "es2020", "--lib", "es2020,dom"]
     command += [*RESOLUTIONS[resolution], filename]
+    result = subprocess.run(
+        command, cwd=installed, capture_output=True, text=True, timeout=TSC_TIMEOUT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: CommonJS in TypeScript: `require` resolves to the classic script and its types.
+COMMONJS_USAGE = """\
+import loader = require("flask-jsonp-loader");
+
+const { jsonp, JsonpError } = loader;
+const loaded: Promise<number[]> = jsonp<number[]>("https://api.test/", {
+  preferCors: true,
+});
+const error = new JsonpError("setup", "bad", "https://api.test/");
+// @ts-expect-error: not an option
+jsonp("https://api.test/", { callback: "x" });
+
+export = { loaded, error };
+"""
+
+
+@pytest.mark.node
+def test_installed_package_type_checks_under_commonjs(installed: Path) -> None:
+    install_npm_packages(TYPESCRIPT_PACKAGES)
+    (installed / "commonjs.cts").write_text(COMMONJS_USAGE, encoding="utf-8")
+    tsc = NODE_MODULES / "typescript" / "bin" / "tsc"
+    command = [require_executable("node"), str(tsc), "--strict", "--noEmit"]
+    command += ["--target", "es2020", "--lib", "es2020,dom"]
+    command += [*RESOLUTIONS["nodenext"], "commonjs.cts"]
     result = subprocess.run(
         command, cwd=installed, capture_output=True, text=True, timeout=TSC_TIMEOUT
     )

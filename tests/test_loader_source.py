@@ -1,6 +1,7 @@
 """The loader's sources: jsonp.mjs and jsonp.d.mts are generated from jsonp.js and
-jsonp.d.ts, the scripts stay small, the module runs in Node.js without touching
-globals, and the declarations type-check.
+jsonp.d.ts, the scripts stay small, both load in Node.js without touching globals
+(the classic script as a CommonJS module), ``jsonp()`` there rejects with "setup",
+and the declarations type-check.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,8 +27,8 @@ from tests.loader_source import MODULE_PATH
 from tests.loader_source import module_source
 from tests.tools import require_executable
 
-#: The size budget of each loader file, gzipped at level 9: 2.5 KB.
-MAX_GZIPPED_BYTES = 2_500
+#: The size budget of each loader file, gzipped at level 9: 3 KB (issue 16).
+MAX_GZIPPED_BYTES = 3_072
 
 #: A classic script in the shape of jsonp.js, for the generator's own tests.
 SAMPLE = """\
@@ -155,9 +157,25 @@ def test_main_writes_the_generated_files_once(
     ]
 
 
+# What a call to jsonp() in Node.js gives: a JsonpError with code "setup".
+NODE_OUTCOME = """
+const outcome = async (jsonp, JsonpError, options) => {
+  try {
+    return { resolved: await jsonp('https://api.test/data', options) };
+  } catch (error) {
+    return {
+      isJsonpError: error instanceof JsonpError, name: error.name, code: error.code,
+      url: error.url, message: error.message,
+    };
+  }
+};
+"""
+
 # Imports the module in Node.js, where there is no DOM: it must load (server-side
 # rendering imports modules) and leave globalThis as it was.
-NODE_IMPORT = """
+NODE_IMPORT = (
+    NODE_OUTCOME
+    + """
 const before = new Set(Object.getOwnPropertyNames(globalThis));
 const module = await import(process.argv[1]);
 const error = new module.JsonpError('timeout', 'too slow', 'https://x.test/');
@@ -166,26 +184,94 @@ console.log(JSON.stringify({
   newGlobals: Object.getOwnPropertyNames(globalThis).filter((n) => !before.has(n)),
   error: [error instanceof Error, error.name, error.code, error.url, error.message],
   attached: module.jsonp.JsonpError === module.JsonpError,
+  calls: [
+    await outcome(module.jsonp, module.JsonpError),
+    await outcome(module.jsonp, module.JsonpError, { preferCors: true }),
+  ],
 }));
 """
+)
+
+# Requires the classic script as a CommonJS module in Node.js.
+NODE_REQUIRE = (
+    NODE_OUTCOME
+    + """
+(async () => {
+  const before = new Set(Object.getOwnPropertyNames(globalThis));
+  const jsonp = require(process.argv[1]);
+  console.log(JSON.stringify({
+    type: typeof jsonp,
+    aliases: [jsonp.jsonp === jsonp, jsonp.JsonpError.prototype instanceof Error],
+    newGlobals: Object.getOwnPropertyNames(globalThis).filter((n) => !before.has(n)),
+    calls: [
+      await outcome(jsonp, jsonp.JsonpError),
+      await outcome(jsonp, jsonp.JsonpError, { preferCors: true }),
+    ],
+  }));
+})();
+"""
+)
+
+#: What jsonp() gives in Node.js, with and without preferCors.
+SETUP_REJECTION = {
+    "isJsonpError": True,
+    "name": "JsonpError",
+    "code": "setup",
+    "url": "https://api.test/data",
+    "message": "document is not defined",
+}
+
+
+def run_node(*arguments: str) -> dict[str, Any]:
+    """Run ``node`` with ``arguments``; return what it printed, as JSON."""
+    node = require_executable("node")
+    result = subprocess.run(
+        [node, *arguments], capture_output=True, text=True, check=True, timeout=30
+    )
+    output: dict[str, Any] = json.loads(result.stdout)
+    return output
 
 
 @pytest.mark.node
 def test_module_imports_in_node_without_globals() -> None:
-    node = require_executable("node")
-    result = subprocess.run(
-        [node, "--input-type=module", "-e", NODE_IMPORT, MODULE_PATH.as_uri()],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    assert json.loads(result.stdout) == {
+    output = run_node("--input-type=module", "-e", NODE_IMPORT, MODULE_PATH.as_uri())
+    assert output == {
         "exports": ["JsonpError", "jsonp"],
         "newGlobals": [],
         "error": [True, "JsonpError", "timeout", "https://x.test/", "too slow"],
         "attached": True,
+        "calls": [SETUP_REJECTION, SETUP_REJECTION],
     }
+
+
+@pytest.mark.node
+def test_classic_script_is_a_commonjs_module_in_node() -> None:
+    output = run_node("--input-type=commonjs", "-e", NODE_REQUIRE, str(CLASSIC_PATH))
+    assert output == {
+        "type": "function",
+        "aliases": [True, True],
+        "newGlobals": [],
+        "calls": [SETUP_REJECTION, SETUP_REJECTION],
+    }
+
+
+# Runs the classic script as a plain script in a context with neither `window`
+# nor `module` (a worker, a sandbox): it must load without an error.
+NODE_PLAIN_SCRIPT = """
+const vm = require('vm');
+const source = require('fs').readFileSync(process.argv[1], 'utf8');
+const context = vm.createContext({});
+const before = new Set(Object.getOwnPropertyNames(context));
+vm.runInContext(source, context);
+const added = Object.getOwnPropertyNames(context).filter((n) => !before.has(n));
+console.log(JSON.stringify({ newGlobals: added }));
+"""
+
+
+@pytest.mark.node
+def test_classic_script_loads_where_there_is_no_window_nor_module() -> None:
+    output = run_node("-e", NODE_PLAIN_SCRIPT, str(CLASSIC_PATH))
+    assert output == {"newGlobals": []}
 
 
 @pytest.mark.node
@@ -197,7 +283,9 @@ def test_classic_script_is_valid_javascript() -> None:
 #: Uses the declarations as a page would, in both forms; `@ts-expect-error` lines
 #: prove that mistakes are caught.
 TYPES_USAGE = """\
-import { jsonp, JsonpError, type JsonpErrorCode, type JsonpOptions } from "./jsonp";
+import {
+  jsonp, JsonpError, type JsonpDeprecation, type JsonpErrorCode, type JsonpOptions,
+} from "./jsonp";
 
 interface User { name: string }
 
@@ -211,9 +299,17 @@ const options: JsonpOptions = {
   nonce: "abc",
   crossOrigin: "anonymous",
   referrerPolicy: "no-referrer",
+  preferCors: true,
 };
 jsonp.defaults.nonce = "abc";
 jsonp.defaults.nonce = undefined;
+jsonp.defaults.onDeprecation = (notice: JsonpDeprecation) => {
+  const sunset: Date | undefined = notice.sunset;
+  const since: number | undefined = notice.deprecation?.getTime();
+  const link: string | undefined = notice.link;
+  console.log(notice.url.length, sunset, since, link);
+};
+jsonp.defaults.onDeprecation = undefined;
 
 async function load(): Promise<string> {
   try {
@@ -244,6 +340,10 @@ jsonp("https://api.test/", { timeout: "10s" });
 jsonp.defaults.nonce = 5;
 // @ts-expect-error: not a default
 jsonp.defaults.timeout = 5;
+// @ts-expect-error: preferCors is a boolean
+jsonp("https://api.test/", { preferCors: "yes" });
+// @ts-expect-error: the notice's dates are Dates, not strings
+jsonp.defaults.onDeprecation = (notice: { sunset?: string }) => notice;
 
 export { load, viaGlobal, sameClass, wrongCode };
 """

@@ -8,7 +8,11 @@
  *   its types are `jsonp.d.mts`.
  * - `jsonp.js` (classic script) defines the global `jsonp`, with the error class as
  *   `jsonp.JsonpError`; `jsonp.d.ts` also declares that global, which is only true
- *   at run time on pages that load the classic script.
+ *   at run time on pages that load the classic script. Under CommonJS
+ *   (`require("flask-jsonp-loader")`, in Node.js or a bundler) it is also
+ *   `module.exports`, which has the properties `jsonp` and `JsonpError` too.
+ * - Without a DOM (Node.js, server-side rendering) both load, and `jsonp()`
+ *   rejects with code "setup".
  */
 
 /** Stable reasons for a rejection; branch on `error.code`. */
@@ -23,7 +27,8 @@ export type JsonpErrorCode =
   | 'http'
   /**
    * Bad arguments (not an http(s) URL, a callback name already taken, ...), a
-   * browser without ES2017, or a Trusted Types policy the page does not allow.
+   * browser without ES2017, a Trusted Types policy the page does not allow, or no
+   * DOM at all (Node.js, server-side rendering).
    */
   | 'setup';
 
@@ -67,8 +72,40 @@ export interface JsonpOptions {
   nonce?: string;
   /** Sets the script's `crossOrigin` (the server must then answer with CORS headers). */
   crossOrigin?: '' | 'anonymous' | 'use-credentials';
-  /** Sets the script's `referrerPolicy`. */
+  /** Sets the script's `referrerPolicy`, and the CORS fetch's with `preferCors`. */
   referrerPolicy?: ReferrerPolicy;
+  /**
+   * First `fetch` the URL in CORS mode, without the callback parameter (cookies
+   * only to the page's own origin, as `fetch` does by default). An OK answer with
+   * a JSON body resolves the promise: no script element, no global callback. Any
+   * other outcome (CORS or Content-Security-Policy refusal, network error, an
+   * error status, a body that is not JSON) falls back to JSONP, which then settles
+   * the promise as without this option. `timeout` and `signal` cover both
+   * attempts; nothing falls back after a timeout or an abort. The CORS answer is
+   * plain JSON even with `envelope`. Default false.
+   */
+  preferCors?: boolean;
+}
+
+/**
+ * What the server said about an endpoint's retirement: RFC 9745 `Deprecation`,
+ * RFC 8594 `Sunset` and a `Link` with `rel="deprecation"` (headers of a CORS
+ * answer, when the server exposes them), or the envelope's `meta.deprecation`,
+ * `meta.sunset` and `meta.link` (flask-jsonp's `deprecation`, `sunset` and
+ * `deprecation_link` options).
+ */
+export interface JsonpDeprecation {
+  /** The endpoint: the request's URL without its query and fragment. */
+  url: string;
+  /** When the endpoint was, or will be, deprecated; undefined if not told or unreadable. */
+  deprecation?: Date;
+  /**
+   * When the endpoint stops answering (flask-jsonp: stops answering JSONP);
+   * undefined if not told or unreadable.
+   */
+  sunset?: Date;
+  /** A page about the deprecation (migration notes). */
+  link?: string;
 }
 
 /** The error every rejection uses, except an abort. */
@@ -82,7 +119,10 @@ export declare class JsonpError extends Error {
   name: 'JsonpError';
   /** Why the request failed. */
   code: JsonpErrorCode;
-  /** The URL of the request, callback parameter included (for "setup": as given). */
+  /**
+   * The URL of the JSONP request, callback parameter included, even for a timeout
+   * during `preferCors`'s fetch (for "setup": as given).
+   */
   url: string;
   /** With code "http": the envelope's `meta.status` (absent when there was no envelope). */
   status?: number;
@@ -98,6 +138,14 @@ export interface JsonpDefaults {
    * of the page that carries the nonce.
    */
   nonce?: string;
+  /**
+   * Called with each notice of deprecation, once per endpoint and page load, after
+   * the request settled, e.g. to report it. The loader also logs each one once
+   * with `console.warn`. A notice needs a deprecation or a sunset from the server,
+   * which a JSONP answer carries only with `envelope` (a script can't read headers).
+   * Set it before the first request: notices already given are not repeated.
+   */
+  onDeprecation?: (notice: JsonpDeprecation) => void;
 }
 
 export interface Jsonp {

@@ -1,15 +1,12 @@
 /*! flask-jsonp loader | BSD-3-Clause */
-// Defines one global, jsonp. Types: jsonp.d.ts.
+// Types: jsonp.d.ts.
 (function () {
   'use strict';
 
-  // --- BEGIN SHARED LOADER (python -m tests.loader_source copies it to jsonp.mjs)
-  // In Chromium and Firefox alike (test_script_lifecycle.py) the response runs
-  // with currentScript = its element, then "load" fires; a failure (HTTP error,
-  // refused, CSP) fires "error" and runs nothing; a removed script still runs
-  // and fires. So after a timeout or abort the callback stays, ignores the late
-  // call, and goes at that event; only calls from the request's own script
-  // count, so a fixed callbackName can be reused meanwhile.
+  // --- BEGIN SHARED LOADER (make loader copies it to jsonp.mjs)
+  // A script runs with currentScript set, then fires "load"; a failed one fires
+  // "error"; a removed one still runs (test_script_lifecycle.py). So a request
+  // that gave up keeps its callback, deaf to other scripts, until that event.
 
   // What the server accepts, minus dots.
   const IDENTIFIER = /^[A-Za-z_$][\w$]{0,127}$/;
@@ -20,6 +17,8 @@
   // Trusted Types: one policy, made on first use, signs only the URL being set.
   let policy;
   let signing;
+  // Deprecated endpoints (URLs without query) the page was told of.
+  const announced = new Set();
 
   class JsonpError extends Error {
     constructor(code, message, url, details) {
@@ -68,8 +67,9 @@
     if (!callbackParam || target.searchParams.has(callbackParam)) {
       throw new TypeError(`bad callbackParam "${callbackParam}" or already in URL`);
     }
+    const json = target.href;
     append(encode(callbackParam) + '=' + callbackName);
-    return target.href;
+    return [json, target.href];
   }
 
   function jsonp(url, options) {
@@ -84,11 +84,12 @@
         nonce = jsonp.defaults.nonce,
         crossOrigin,
         referrerPolicy,
+        preferCors,
       } = options || {};
-      const script = document.createElement('script');
       let name = callbackName;
-      let href;
+      let script, jsonUrl, href, controller;
       try {
+        script = document.createElement('script'); // Throws without a DOM.
         if (name === undefined) {
           do name = NAME_PREFIX + ++nameCounter; while (name in window);
         } else if (!IDENTIFIER.test(name)) {
@@ -98,8 +99,9 @@
         }
         // Delays are int32: longer ones fire at once.
         if (!(timeout >= 0 && timeout < 2147483648)) throw new TypeError('bad timeout');
-        href = buildUrl(url, params, callbackParam, name);
+        [jsonUrl, href] = buildUrl(url, params, callbackParam, name);
         script.src = scriptUrl(href);
+        if (preferCors) controller = new AbortController();
       } catch (error) {
         reject(new JsonpError('setup', error.message, String(url)));
         return;
@@ -124,6 +126,7 @@
         settled = true;
         clearTimeout(timer);
         if (signal) signal.removeEventListener('abort', onAbort);
+        if (controller) controller.abort();
         script.remove();
         if (inFlight) retired.add(callback);
         else release();
@@ -133,25 +136,30 @@
       const callback = (payload) => {
         if (settled || document.currentScript !== script) return;
         if (!envelope) return settle(null, payload);
-        const status = payload && payload.meta && payload.meta.status;
+        const meta = payload && payload.meta;
+        const status = meta && meta.status;
         if (typeof status !== 'number') {
-          settle(fail('http', 'not an envelope', { data: payload }));
-        } else if (status >= 400) {
-          settle(fail('http', `HTTP ${status}`, { status, data: payload.data }));
-        } else {
-          settle(null, payload.data);
+          return settle(fail('http', 'not an envelope', { data: payload }));
         }
+        const { data } = payload;
+        settle(status >= 400 && fail('http', `HTTP ${status}`, { status, data }), data);
+        announce(jsonUrl, meta.deprecation, meta.sunset, meta.link);
+      };
+      const load = () => {
+        if (settled) return;
+        script.onload = script.onerror = (event) => {
+          settle(event.type === 'load'
+            ? fail('no-callback', 'callback not called')
+            : fail('network', 'script failed to load'));
+          release();
+        };
+        if (nonce) script.nonce = nonce;
+        if (crossOrigin != null) script.crossOrigin = crossOrigin;
+        if (referrerPolicy != null) script.referrerPolicy = referrerPolicy;
+        window[name] = callback;
+        (document.head || document.documentElement).appendChild(script);
       };
 
-      script.onload = script.onerror = (event) => {
-        settle(event.type === 'load'
-          ? fail('no-callback', 'callback not called')
-          : fail('network', 'script failed to load'));
-        release();
-      };
-      if (nonce) script.nonce = nonce;
-      if (crossOrigin != null) script.crossOrigin = crossOrigin;
-      if (referrerPolicy != null) script.referrerPolicy = referrerPolicy;
       if (timeout > 0) {
         timer = setTimeout(
           () => settle(fail('timeout', `no answer in ${timeout} ms`), undefined, true),
@@ -159,8 +167,16 @@
         );
       }
       if (signal) signal.addEventListener('abort', onAbort);
-      window[name] = callback;
-      (document.head || document.documentElement).appendChild(script);
+      if (!controller) return load();
+      // Anything but OK JSON (CORS or CSP refusal, error status): JSONP decides.
+      fetch(jsonUrl, { mode: 'cors', referrerPolicy, signal: controller.signal })
+        .then((response) => response.ok && response.json().then((data) => {
+          const header = (key) => response.headers.get(key);
+          const link = /<([^>]*)>[^<]*rel="?deprecation/i.exec(header('link')) || [];
+          settle(null, data);
+          announce(jsonUrl, header('deprecation'), header('sunset'), link[1]);
+        }))
+        .then(load, load);
     });
   }
 
@@ -170,9 +186,28 @@
       : new DOMException('This operation was aborted', 'AbortError');
   }
 
+  // "@<unix seconds>" (RFC 9745), an HTTP date or ISO 8601.
+  function toDate(value) {
+    const date = new Date(/^@/.test(value) ? value.slice(1) * 1000 : value);
+    return value && date > 0 ? date : undefined;
+  }
+
+  function announce(url, deprecation, sunset, link) {
+    url = url.split(/[?#]/)[0];
+    if (!(deprecation || sunset) || announced.has(url)) return;
+    announced.add(url);
+    deprecation = toDate(deprecation);
+    const notice = { url, deprecation, sunset: toDate(sunset), link };
+    console.warn(`jsonp: ${url} is deprecated`, notice);
+    const hook = jsonp.defaults.onDeprecation;
+    // Later: what the hook throws is reported, not swallowed.
+    if (hook) setTimeout(hook, 0, notice);
+  }
+
   jsonp.JsonpError = JsonpError;
   jsonp.defaults = {};
   // --- END SHARED LOADER ---
 
-  window.jsonp = jsonp;
+  if (typeof module === 'object') module.exports = jsonp.jsonp = jsonp;
+  if (typeof window === 'object') window.jsonp = jsonp;
 })();

@@ -3,14 +3,19 @@
 Its API views are decorated with the real :func:`flask_jsonp.jsonp`; a few raw
 views answer what other servers send (no ``typeof`` guard, no call at all), and
 some wait for a :class:`Gates` entry, so a test decides when a response arrives.
+The ``/api/cors/...`` views also answer ``fetch`` with CORS (the real flask-cors),
+for the loader's ``preferCors``. :func:`create_retiring_api_app` serves endpoints
+that flask-jsonp's ``deprecation`` and ``sunset`` options announce.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from flask import request
 from flask import Response
 from flask import send_from_directory
 from flask import url_for
+from flask_cors import cross_origin
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
@@ -95,6 +101,17 @@ CSP_POLICIES = {
     "allowlist": "script-src 'nonce-{nonce}' {page_origin}; object-src 'none'",
     # Scripts a trusted script adds are trusted, whatever their host.
     "strict-dynamic": "script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'",
+    # The demo's policy (demo_site/page.py): scripts by nonce, fetch to the API.
+    "demo": (
+        "default-src 'self'; script-src 'nonce-{nonce}';"
+        " connect-src 'self' {api_origin}; object-src 'none'; base-uri 'none';"
+        " form-action 'self'; frame-ancestors 'none'"
+    ),
+    # The same without the API in connect-src: the policy refuses fetch() to it.
+    "demo-no-connect": (
+        "default-src 'self'; script-src 'nonce-{nonce}'; connect-src 'self';"
+        " object-src 'none'; base-uri 'none'"
+    ),
     # Script URLs only through the loader's Trusted Types policy.
     "trusted-types": (
         "script-src 'nonce-{nonce}'; require-trusted-types-for 'script';"
@@ -132,11 +149,44 @@ def _script(body: str) -> Response:
     return Response(body, mimetype="text/javascript")
 
 
+#: Pages allowed to read the ``/api/cors/...`` answers: those of the test server's
+#: page origin, ``http://localhost:PORT`` (the port is known only once it serves).
+LOCALHOST_PAGES = re.compile(r"^http://localhost:\d+$")
+
+#: The headers a page may read from a CORS answer for the loader's notices.
+DEPRECATION_HEADERS = ["Deprecation", "Sunset", "Link"]
+
+#: What ``/api/cors/announced`` says, as RFC 9745 and RFC 8594 headers.
+ANNOUNCED_HEADERS = {
+    "Deprecation": "@1793491200",  # 2026-11-01T00:00:00Z
+    "Sunset": "Wed, 30 Jun 2027 00:00:00 GMT",
+    "Link": (
+        '<https://example.com/api>; rel="alternate",'
+        ' <https://example.com/retired>; rel="deprecation"; type="text/html"'
+    ),
+}
+
+#: The dates of :func:`create_retiring_api_app`'s endpoints: deprecated since
+#: 2026-11-01, sunset far ahead (or both passed, for ``/api/gone``).
+DEPRECATION = datetime(2026, 11, 1)
+SUNSET = datetime(2099, 6, 30)
+PAST_DEPRECATION = datetime(2025, 6, 1)
+PAST_SUNSET = datetime(2026, 1, 1)
+DEPRECATION_LINK = "https://example.com/jsonp-retired"
+
+
 def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
     """Build the app; ``vendor_dir`` is served under ``/vendor/`` (npm packages)."""
     app = Flask(__name__)
     JSONP(app)
+    _add_pages(app, vendor_dir)
+    _add_api(app, gates)
+    _add_cors_api(app, gates)
+    _add_raw_views(app, gates)
+    return app
 
+
+def _add_pages(app: Flask, vendor_dir: Path | None = None) -> None:
     def render_page(title: str, head: str = "") -> str:
         return render_template_string(
             PAGE_START + head + PAGE_END,
@@ -162,8 +212,11 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
             head = "{{ jsonp_loader() }}"
         response = app.make_response(render_page("csp", head))
         policy = CSP_POLICIES[request.args.get("policy", "nonce")]
+        page_origin = request.host_url.rstrip("/")
         response.headers["Content-Security-Policy"] = policy.format(
-            nonce=g.csp_nonce, page_origin=request.host_url.rstrip("/")
+            nonce=g.csp_nonce,
+            page_origin=page_origin,
+            api_origin=page_origin.replace("//localhost:", "//127.0.0.1:"),
         )
         return response
 
@@ -173,6 +226,8 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
             abort(404)
         return send_from_directory(vendor_dir, filename)
 
+
+def _add_api(app: Flask, gates: Gates) -> None:
     @app.get("/api/data/<name>")
     @jsonp
     def data(name: str) -> Response:
@@ -236,6 +291,76 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
             abort(status)
         return {"status": status, "items": [1, 2, 3]}
 
+
+def _add_cors_api(app: Flask, gates: Gates) -> None:
+    """Views that answer a CORS ``fetch`` (no callback) as well as JSONP."""
+    allowed = cross_origin(origins=[LOCALHOST_PAGES])
+
+    @app.get("/api/cors/echo")
+    @allowed
+    @jsonp
+    def cors_echo() -> dict[str, Any]:
+        return {
+            "args": request.args.to_dict(flat=False),
+            "referrer": request.referrer,
+            "origin": request.headers.get("Origin"),
+            "mode": request.headers.get("Sec-Fetch-Mode"),
+        }
+
+    @app.get("/api/cors/elsewhere")
+    @cross_origin(origins=["https://elsewhere.example"])
+    @jsonp
+    def cors_elsewhere() -> dict[str, Any]:
+        return {"args": request.args.to_dict(flat=False)}
+
+    @app.get("/api/cors/held/<gate>")
+    @allowed
+    @jsonp
+    def cors_held(gate: str) -> dict[str, Any]:
+        return {"gate": gate, "opened": gates.wait(gate)}
+
+    @app.get("/api/cors/missing")
+    @allowed
+    @jsonp
+    def cors_missing() -> tuple[Response, int]:
+        # Returned, not raised, so that the 404 carries the CORS headers.
+        return jsonify(error="not found"), 404
+
+    @app.get("/api/cors/envelope/<int:status>")
+    @allowed
+    @jsonp(envelope=True)
+    def cors_envelope(status: int) -> tuple[dict[str, Any], int]:
+        return {"status": status}, status
+
+    @app.get("/api/cors/not-json")
+    @allowed
+    def cors_not_json() -> Response:
+        # Plain text to a fetch; a script to a JSONP request.
+        callback = request.args.get("callback")
+        if callback is None:
+            return Response("not JSON", mimetype="text/plain")
+        return _script(f"{callback}({json.dumps({'args': {'callback': [callback]}})});")
+
+    @app.get("/api/cors/announced")
+    @cross_origin(origins=[LOCALHOST_PAGES], expose_headers=DEPRECATION_HEADERS)
+    @jsonp
+    def cors_announced() -> Response:
+        # An API that retires the whole endpoint announces it on every answer.
+        response = jsonify(via="callback" if "callback" in request.args else "cors")
+        response.headers.update(ANNOUNCED_HEADERS)
+        return response
+
+    @app.get("/api/cors/announced-unexposed")
+    @allowed
+    @jsonp
+    def cors_announced_unexposed() -> Response:
+        # The same, without Access-Control-Expose-Headers: the page can't see them.
+        response = jsonify(via="callback" if "callback" in request.args else "cors")
+        response.headers.update(ANNOUNCED_HEADERS)
+        return response
+
+
+def _add_raw_views(app: Flask, gates: Gates) -> None:
     @app.get("/raw/unguarded/<gate>")
     def unguarded(gate: str) -> Response:
         # What a server without the typeof guard sends: a bare call.
@@ -272,5 +397,42 @@ def create_api_app(gates: Gates, vendor_dir: Path | None = None) -> Flask:
     @app.get("/raw/calls-other")
     def calls_other() -> Response:
         return _script("typeof otherCallback === 'function' && otherCallback(1);")
+
+
+def create_retiring_api_app() -> Flask:
+    """Build an app whose endpoints flask-jsonp announces as deprecated, with the
+    pages of :func:`create_api_app`.
+
+    - ``/api/retiring/<name>``: envelope, deprecation and sunset; CORS allowed for
+      the localhost pages (with the three headers exposed);
+    - ``/api/retiring-jsonp/<name>``: the same without CORS;
+    - ``/api/gone``: its sunset has passed.
+    """
+    app = Flask(__name__)
+    JSONP(app)
+    _add_pages(app)
+    retiring = jsonp(
+        envelope=True,
+        deprecation=DEPRECATION,
+        sunset=SUNSET,
+        deprecation_link=DEPRECATION_LINK,
+    )
+
+    @app.get("/api/retiring/<name>")
+    @cross_origin(origins=[LOCALHOST_PAGES], expose_headers=DEPRECATION_HEADERS)
+    @retiring
+    def retiring_with_cors(name: str) -> dict[str, Any]:
+        via = "callback" if "callback" in request.args else "cors"
+        return {"name": name, "via": via}
+
+    @app.get("/api/retiring-jsonp/<name>")
+    @retiring
+    def retiring_jsonp_only(name: str) -> dict[str, Any]:
+        return {"name": name}
+
+    @app.get("/api/gone")
+    @jsonp(envelope=True, deprecation=PAST_DEPRECATION, sunset=PAST_SUNSET)
+    def gone() -> dict[str, Any]:
+        return {"name": "gone"}
 
     return app

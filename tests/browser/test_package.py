@@ -1,6 +1,7 @@
 """The loader installed from its npm package (``npm pack`` of
 ``flask_jsonp/static``), loaded into a page from ``node_modules``: the classic
-script and the ES module, in Chromium and Firefox.
+script and the ES module, and both in an app bundled with esbuild (``require``
+gets the classic script, ``import`` the module), in Chromium and Firefox.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from flask import send_from_directory
 from flask_jsonp import jsonp
 from tests.browser.engines import BrowserPage
 from tests.browser.live_server import LiveServer
+from tests.browser.vendor import install_npm_packages
+from tests.browser.vendor import NODE_MODULES
+from tests.loader_package import bundle
+from tests.loader_package import BUNDLER_PACKAGES
 from tests.loader_package import install_loader_package
 
 pytestmark = pytest.mark.browser
@@ -42,6 +47,14 @@ def server(installed: Path, serve_app: Callable[[Flask], LiveServer]) -> LiveSer
     @app.get("/")
     def page() -> str:
         return PAGE
+
+    @app.get("/bundled")
+    def bundled_page() -> str:
+        return BUNDLED_PAGE
+
+    @app.get("/bundle.js")
+    def bundle_file() -> Response:
+        return send_from_directory(installed.parent, "bundle.js")
 
     @app.get("/node_modules/<path:filename>")
     def node_modules(filename: str) -> Response:
@@ -76,4 +89,44 @@ def test_installed_classic_script_and_module_load_data(
         },
     )
     assert result == [{"name": "Ada"}, {"name": "Ada"}, False, "JsonpError"]
+    assert page.errors == []
+
+
+#: An app's code, as a bundler sees it: the loader through require() and import.
+BUNDLED_APP = """\
+const required = require("flask-jsonp-loader");
+import { jsonp as imported, JsonpError } from "flask-jsonp-loader";
+
+window.bundled = { required, imported, JsonpError };
+"""
+
+BUNDLED_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>bundled</title>
+<script src="/bundle.js"></script>
+</head><body></body></html>
+"""
+
+
+def test_bundler_gives_require_the_classic_script_and_import_the_module(
+    page: BrowserPage, installed: Path, server: LiveServer
+) -> None:
+    install_npm_packages(BUNDLER_PACKAGES)
+    bundle(installed.parent, BUNDLED_APP, NODE_MODULES / "esbuild")
+    page.goto(server.page_url("/bundled"))
+    result = page.evaluate(
+        """async (api) => {
+            const { required, imported, JsonpError } = window.bundled;
+            return {
+                classic: [required.jsonp === required, required === window.jsonp],
+                module: [imported !== required, imported.JsonpError === JsonpError],
+                data: [await required(api), await imported(api, { preferCors: true })],
+            };
+        }""",
+        server.api_url("/api/user"),
+    )
+    assert result == {
+        "classic": [True, True],
+        "module": [True, True],
+        "data": [{"name": "Ada"}, {"name": "Ada"}],
+    }
     assert page.errors == []

@@ -10,11 +10,15 @@ the page shows them.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import textwrap
 import threading
+from datetime import datetime
+from datetime import timezone
 from pathlib import Path
+from typing import Any
 from typing import TYPE_CHECKING
 
 import pytest
@@ -93,6 +97,11 @@ SPY_ON_JSONP = """
 }
 """
 
+#: The announcement of the endpoint the loader page's deprecation hook hears of.
+RETIRING_SINCE = datetime(2026, 11, 1, tzinfo=timezone.utc)
+RETIRING_UNTIL = datetime(2099, 1, 1, tzinfo=timezone.utc)
+RETIRING_LINK = "https://api.example.com/retiring-jsonp"
+
 #: What every example shows in its ``<p id="user">``: the quickstart's answer.
 SHOWS_THE_USER = "() => document.querySelector('#user')?.textContent === 'admin'"
 
@@ -156,6 +165,26 @@ class ExampleApp:
                 "load_catalog": lambda page: {"page": page},
             },
         )
+
+        # The loader page's deprecation hook reports to the page's own server.
+        self.warnings: list[Any] = []
+        self.warned = threading.Event()
+
+        @self.app.post("/client-warnings")
+        def client_warnings() -> Response:
+            self.warnings.append(json.loads(request.get_data()))
+            self.warned.set()
+            return Response(status=204)
+
+        @self.app.get("/api/retiring-user")
+        @jsonp(
+            envelope=True,
+            deprecation=RETIRING_SINCE,
+            sunset=RETIRING_UNTIL,
+            deprecation_link=RETIRING_LINK,
+        )
+        def retiring_user() -> Any:
+            return {"user": "admin"}
 
         @self.app.after_request
         def record(response: Response) -> Response:
@@ -221,8 +250,9 @@ def test_every_example_is_run() -> None:
     assert len(templates("README.md")) == 1
     assert len(javascript("docs/deploy.md")) == 2
     assert len(templates("docs/loader.md")) == len(LOADER_TEMPLATES)
-    # The module's import line, the bundled script, and the call with options.
-    assert len(javascript("docs/loader.md")) == 3
+    # The module's import line, the bundled script, require(), the call with
+    # options, preferCors and the deprecation hook.
+    assert len(javascript("docs/loader.md")) == 6
     assert len(code_blocks("docs/loader.md", ("ts", "typescript"))) == 1
 
 
@@ -243,9 +273,63 @@ def test_loader_page_call_with_options(
     example_page: tuple[BrowserPage, ExampleApp, LiveServer],
 ) -> None:
     page, _, server = example_page
-    code = javascript("docs/loader.md")[2]
+    code = javascript("docs/loader.md")[3]
     page.evaluate(f"async () => {{\n{point_at(code, server)}\n}}")
     assert page.evaluate("window.outcomes") == [{"data": {"user": "admin"}}]
+
+
+@pytest.mark.browser
+def test_loader_page_prefer_cors_falls_back_where_cors_is_not_allowed(
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
+) -> None:
+    # The quickstart's API sends no CORS headers: the loader falls back to
+    # JSONP, and the page gets the same data.
+    page, example, server = example_page
+    code = javascript("docs/loader.md")[4]
+    user = page.evaluate(f"async () => {{\n{point_at(code, server)}\nreturn user;\n}}")
+    assert user == {"user": "admin"}
+    cors, script = example.requests
+    assert cors == "/api/user?"
+    assert script.startswith("/api/user?callback=")
+
+
+@pytest.mark.browser
+def test_loader_page_deprecation_hook_reports_the_notice(
+    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
+) -> None:
+    page, example, server = example_page
+    code = javascript("docs/loader.md")[5]
+    page.evaluate(f"() => {{\n{code}\n}}")
+    url = server.api_url("/api/retiring-user")
+    page.evaluate(f"async () => {{ await jsonp({url!r}, {{ envelope: true }}); }}")
+    assert example.warned.wait(10)
+    (notice,) = example.warnings
+    assert notice == {
+        "url": url,
+        "deprecation": "2026-11-01T00:00:00.000Z",
+        "sunset": "2099-01-01T00:00:00.000Z",
+        "link": RETIRING_LINK,
+    }
+
+
+@pytest.mark.node
+def test_loader_page_require_example_runs_in_node(tmp_path: Path) -> None:
+    code = javascript("docs/loader.md")[2]
+    install_loader_package(tmp_path)
+    script = tmp_path / "example.cjs"
+    script.write_text(
+        code + "console.log(typeof jsonp, jsonp.name, typeof JsonpError);\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [require_executable("node"), str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["function", "jsonp", "function"]
 
 
 @pytest.mark.browser

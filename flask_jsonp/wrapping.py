@@ -584,9 +584,10 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             return
         environ = req.environ
         preflight = environ.get("REQUEST_METHOD") == "OPTIONS"
-        if not (environ.get("QUERY_STRING") or record.other_hooks or preflight):
-            # No callback, and nothing but the view answers: the view's
-            # wrapper has nothing to check either.
+        if not (record.other_hooks or preflight):
+            # Nothing runs between this hook and the endpoint's view function,
+            # which is a JSONP wrapper (the view's own, or the guard): it
+            # checks the request before anything it wraps runs.
             return
         jsonp_request = JsonpRequest(
             app, environ, record.plan, record.covered, record.view

@@ -22,6 +22,7 @@ from .plan import Layers
 from .state import JsonpState
 from .state import state_for
 from .wrapping import check_request_hook
+from .wrapping import is_check_request_hook
 from .wrapping import wrap_view
 
 
@@ -86,12 +87,10 @@ class JSONP:
             warned_endpoints=warned,
         )
         hooks = app.before_request_funcs.setdefault(None, [])
-        if not any(getattr(hook, _HOOK_ATTR, False) for hook in hooks):
-            hook = check_request_hook(app)
-            setattr(hook, _HOOK_ATTR, True)
+        if not any(is_check_request_hook(hook) for hook in hooks):
             # First: the policy is checked before any other extension's hook
             # (a rate limit, a login) runs, whichever was set up first.
-            hooks.insert(0, hook)
+            hooks.insert(0, check_request_hook(app))
 
     @staticmethod
     def enable_blueprint(
@@ -177,10 +176,6 @@ class JSONP:
             blueprint.deferred_functions.insert(0, setup)
         setup.layers.append(overrides)
         return blueprint
-
-
-#: Marks the extension's ``before_request`` hook, so it is added once per app.
-_HOOK_ATTR = "_flask_jsonp_hook"
 
 
 class _JsonpBlueprintSetup:

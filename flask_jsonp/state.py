@@ -60,8 +60,11 @@ class JsonpState:
     defaults: dict[str, Any] = field(default_factory=dict)
     #: The resolved options of each set of layers, made on first use.
     plans: dict[Layers, JsonpPlan] = field(default_factory=dict)
-    #: What each endpoint needs, by endpoint name, made on its first request.
+    #: What each endpoint needs, by endpoint name.
     endpoints: dict[str, EndpointRecord] = field(default_factory=dict)
+    #: Every endpoint was resolved, on the app's first request after the
+    #: extension was set up.
+    ready: bool = False
     #: The layers of each registered JSONP blueprint, by its dotted name, so
     #: nested JSONP blueprints add their parents' policies to their own.
     blueprint_layers: dict[str, Layers] = field(default_factory=dict)

@@ -10,13 +10,19 @@ is wrapped whole, so no decorator between two layers is ever skipped.
 
 **Where the checks run.** An endpoint's JSONP wrappers are found by walking the
 ``__wrapped__`` chain of its view function, once per endpoint
-(:func:`endpoint_record`); their options are combined into one plan. With
-:class:`~flask_jsonp.JSONP` set up, its ``before_request`` hook (the first of the
-app's) checks the request against that plan before any other hook and any
-decorator the user stacked above ``@jsonp``: an authentication decorator, a cache
-or a rate limit never sees a refused request, and a cache above ``@jsonp`` cannot
-serve a page the allowlist refuses. Without the extension, the outermost JSONP
-wrapper of the chain checks when it is reached.
+(:func:`endpoint_record`); their options are combined into one plan, and the
+request is checked against it before any decorator the user stacked above
+``@jsonp`` and any other extension's hook runs: an authentication decorator, a
+cache or a rate limit never sees a refused request, and a cache above ``@jsonp``
+cannot serve a page the allowlist refuses. With :class:`~flask_jsonp.JSONP` set
+up, its ``before_request`` hook (the first of the app's) makes this hold: on the
+app's first request it resolves every endpoint and puts a guard, a JSONP wrapper
+of its own, in place of each view function that has a JSONP wrapper below other
+decorators, so that the endpoint's view function is always a JSONP wrapper,
+which checks before anything it wraps. Where another ``before_request`` function
+runs for a JSONP endpoint, the hook checks first; where none does, the hook
+takes itself out of the app, which then pays nothing for it. Without the
+extension, the outermost JSONP wrapper of the chain checks when it is reached.
 
 **Where the answer is wrapped.** When a JSONP wrapper is the endpoint's view
 function, it builds the answer from the view's return value in one step. When
@@ -91,6 +97,8 @@ REFUSED_KEY = "flask_jsonp.refused"
 _SELF_ATTR = "__jsonp_wrapper__"
 #: The layers of a wrapper made here.
 _LAYERS_ATTR = "__jsonp_layers__"
+#: Marks the extension's ``before_request`` hook, so it is added once per app.
+_HOOK_ATTR = "_flask_jsonp_hook"
 
 #: How far ``__wrapped__`` chains are followed: far more decorators than a view
 #: has, and a bound for chains that loop.
@@ -180,7 +188,15 @@ def _other_hooks(app: Flask, endpoint: str) -> bool:
     while blueprint:
         names.append(blueprint)
         blueprint = blueprint.rpartition(".")[0]
-    return len(funcs.get(None, ())) > 1 or any(name in funcs for name in names)
+    app_hooks = funcs.get(None, ())
+    return any(not is_check_request_hook(hook) for hook in app_hooks) or any(
+        funcs.get(name) for name in names
+    )
+
+
+def is_check_request_hook(function: object) -> bool:
+    """Tell whether ``function`` is the hook :func:`check_request_hook` made."""
+    return getattr(function, _HOOK_ATTR, False) is True
 
 
 class JsonpRequest:
@@ -563,45 +579,67 @@ def wrap_view(view: Callable[P, R], overrides: Mapping[str, Any]) -> Callable[P,
 
 
 def check_request_hook(app: Flask) -> Callable[[], None]:
-    """Return the ``before_request`` function that checks every request to a
-    JSONP endpoint of ``app`` before anything else runs.
+    """Return the ``before_request`` function that readies every endpoint of
+    ``app`` on its first request, and then checks the requests to the JSONP
+    endpoints that other hooks could answer before their view does.
+
+    On the first request the app's view functions are all known (Flask
+    refuses new routes from then on): each endpoint is resolved once, a guard
+    is put in place of a view function that has a JSONP wrapper below other
+    decorators, and if no JSONP endpoint has another ``before_request``
+    function, the hook takes itself out of the app: every JSONP endpoint's view
+    function is then a JSONP wrapper that checks before anything it wraps, and
+    the rest of the app pays nothing.
 
     .. versionadded:: 0.1
     """
 
     def check_jsonp_request() -> None:
         req = request._get_current_object()  # type: ignore[attr-defined]
+        state: JsonpState = app.extensions[EXTENSION_KEY]
+        if not state.ready:
+            _ready_endpoints(app, state, check_jsonp_request)
         rule = req.url_rule
         if rule is None:
             return
         endpoint = rule.endpoint
-        state: JsonpState = app.extensions[EXTENSION_KEY]
         view = app.view_functions.get(endpoint)
         record = state.endpoints.get(endpoint)
         if record is None or record.view is not view:
             record = endpoint_record(app, state, endpoint, view, True)
-        if record.plan is None:
-            return
-        environ = req.environ
-        preflight = environ.get("REQUEST_METHOD") == "OPTIONS"
-        if not (record.other_hooks or preflight):
+        if record.plan is None or not record.other_hooks:
             # Nothing runs between this hook and the endpoint's view function,
             # which is a JSONP wrapper (the view's own, or the guard): it
             # checks the request before anything it wraps runs.
             return
+        environ = req.environ
         jsonp_request = JsonpRequest(
             app, environ, record.plan, record.covered, record.view
         )
         environ[REQUEST_KEY] = jsonp_request
-        if record.other_hooks or preflight:
-            # Another hook may answer before the view does (a rate limit, a
-            # login), or Flask answers a preflight itself: that answer goes
-            # through finish(). Otherwise the view is reached, and finish() is
-            # asked for only if something goes wrong.
-            jsonp_request.finish_later()
+        # Another hook may answer before the view does (a rate limit, a
+        # login): that answer goes through finish().
+        jsonp_request.finish_later()
         jsonp_request.check()
 
+    setattr(check_jsonp_request, _HOOK_ATTR, True)
     return check_jsonp_request
+
+
+def _ready_endpoints(app: Flask, state: JsonpState, hook: Callable[[], None]) -> None:
+    """Resolve every endpoint of ``app`` once, guards included, and take
+    ``hook`` out of the app if no JSONP endpoint needs it.
+    """
+    for endpoint, view in list(app.view_functions.items()):
+        endpoint_record(app, state, endpoint, view, True)
+    state.ready = True
+    if not any(
+        record.plan is not None and record.other_hooks
+        for record in state.endpoints.values()
+    ):
+        hooks = app.before_request_funcs.get(None, [])
+        # A new list: Flask may be iterating over the current one.
+        app.before_request_funcs[None] = [item for item in hooks if item is not hook]
 
 
 def jsonp_from_response(response: Response) -> Response:

@@ -28,6 +28,8 @@ from werkzeug.test import TestResponse
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
+from flask_jsonp.wrapping import is_check_request_hook
+from flask_jsonp.wrapping import is_jsonp_wrapper
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
@@ -432,9 +434,7 @@ def test_decorating_per_request_does_not_grow_the_plans(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("callback", ["", "?callback=onData"])
-def test_a_cors_preflight_is_never_refused(
-    app: Flask, mode: str, callback: str
-) -> None:
+def test_a_cors_preflight_is_never_refused(app: Flask, callback: str) -> None:
     @app.get("/data")
     @jsonp(allowed_referrers=[ALLOWED], allowed_callbacks=["other"])
     def data() -> Any:
@@ -449,5 +449,54 @@ def test_a_cors_preflight_is_never_refused(
     )
     assert response.status_code == 200
     assert b"s3cr3t" not in response.data
-    if mode == "extension":
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_hook_leaves_an_app_whose_jsonp_views_need_no_check_before_them() -> None:
+    # The rest of the app pays nothing: every JSONP endpoint's view function is
+    # a JSONP wrapper (the view's, or a guard put in place on the first
+    # request), which checks before anything it wraps.
+    app = Flask(__name__)
+    JSONP(app)
+    calls: list[str] = []
+    app.get("/plain")(lambda: SECRET)
+
+    @app.get("/stacked")
+    @counted(calls)
+    @jsonp(allowed_referrers=[ALLOWED])
+    def stacked() -> Any:
+        return SECRET
+
+    client = app.test_client()
+    assert client.get("/plain").json == SECRET
+    assert not any(
+        is_check_request_hook(hook) for hook in app.before_request_funcs[None]
+    )
+    assert is_jsonp_wrapper(app.view_functions["stacked"])
+    refused = client.get("/stacked?callback=cb", headers={"Referer": f"{EVIL}/"})
+    assert_refused(refused, 403, "referrer_not_allowed")
+    assert calls == []
+    answer = client.get("/stacked?callback=cb", headers={"Referer": f"{ALLOWED}/"})
+    assert answer.mimetype == "text/javascript"
+    assert calls == ["stacked"]
+
+
+def test_the_hook_stays_where_another_hook_could_answer_first() -> None:
+    app = Flask(__name__)
+    JSONP(app)
+    api = Blueprint("api", __name__)
+
+    @api.before_request
+    def authenticate() -> None:
+        if request.headers.get("X-User") != "alice":
+            abort(401)
+
+    api.get("/data")(jsonp(allowed_referrers=[ALLOWED])(lambda: SECRET))
+    app.register_blueprint(api)
+    client = app.test_client()
+    refused = client.get("/data?callback=cb", headers={"Referer": f"{EVIL}/"})
+    assert_refused(refused, 403, "referrer_not_allowed")
+    assert any(is_check_request_hook(hook) for hook in app.before_request_funcs[None])
+    anonymous = client.get("/data?callback=cb", headers={"Referer": f"{ALLOWED}/"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+    assert anonymous.cache_control.private

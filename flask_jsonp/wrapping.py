@@ -122,18 +122,10 @@ def jsonp_layers(view: object) -> list[Layers]:
 
     .. versionadded:: 0.1
     """
-    found: list[Layers] = []
-    function: object = view
-    for _ in range(MAX_CHAIN_LENGTH):
-        if function is None:
-            break
-        if is_jsonp_wrapper(function):
-            found.append(getattr(function, _LAYERS_ATTR))
-        function = getattr(function, "__wrapped__", None)
-    return found
+    return [getattr(wrapper, _LAYERS_ATTR) for wrapper in _wrappers_in_chain(view)]
 
 
-def _wrappers_in_chain(view: View) -> list[View]:
+def _wrappers_in_chain(view: object) -> list[View]:
     found: list[View] = []
     function: Any = view
     for _ in range(MAX_CHAIN_LENGTH):

@@ -158,22 +158,19 @@ class JSONP:
                 "deprecation_link": deprecation_link,
             }
         )
-        setup: _JsonpBlueprintSetup | None = next(
-            (
-                function
-                for function in blueprint.deferred_functions
-                if isinstance(function, _JsonpBlueprintSetup)
-            ),
-            None,
-        )
-        if setup is None:
+        # Any: Flask 2.3 and 3 type the setup functions' return differently.
+        deferred: list[Any] = blueprint.deferred_functions
+        setups = [item for item in deferred if isinstance(item, _JsonpBlueprintSetup)]
+        if setups:
+            setup = setups[0]
+        else:
             setup = _JsonpBlueprintSetup()
             # record() refuses a blueprint that is registered already.
             blueprint.record(setup)
             # First of the setup functions, so that every view the blueprint
             # adds goes through it, whenever it was declared.
-            blueprint.deferred_functions.remove(setup)
-            blueprint.deferred_functions.insert(0, setup)
+            deferred.remove(setup)
+            deferred.insert(0, setup)
         setup.layers.append(overrides)
         return blueprint
 

@@ -29,6 +29,8 @@ from urllib.request import urlopen
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from werkzeug.serving import make_server
 
 from demo_site import create_api_app
@@ -830,15 +832,20 @@ print("served")
 def distribution_closure(names: list[str]) -> set[str]:
     """The distributions ``names`` install, with what they depend on."""
     seen: set[str] = set()
-    pending = list(names)
+    pending = [Requirement(name) for name in names]
     while pending:
-        name = re.split(r"[^A-Za-z0-9._-]", pending.pop(), maxsplit=1)[0].lower()
+        requirement = pending.pop()
+        # Only what this Python installs: Flask 2.3 asks for importlib-metadata
+        # before Python 3.10, and extras are not installed.
+        if requirement.marker is not None and not requirement.marker.evaluate(
+            {"extra": ""}
+        ):
+            continue
+        name = canonicalize_name(requirement.name)
         if name in seen:
             continue
         seen.add(name)
-        for requirement in importlib.metadata.requires(name) or []:
-            if "extra ==" not in requirement:
-                pending.append(requirement)
+        pending += map(Requirement, importlib.metadata.requires(name) or [])
     return seen
 
 

@@ -377,16 +377,7 @@ def _answer(
         callback = jsonp_request.checked
         jsonp_request.answered = True
         if callback is None:
-            if type(rv) is dict or type(rv) is list:
-                # What Flask's make_response does for these, on a response
-                # that is new: add() costs less than setting the header.
-                provider: Any = app.json
-                plain: Response = provider.response(rv)
-                plain.headers.add("X-Content-Type-Options", NOSNIFF)
-                return plain
-            response = app.make_response(rv)
-            add_nosniff(response)
-            return response
+            return _plain_answer(app, rv)
         private = jsonp_request.private
         plan = jsonp_request.plan
         answer = answer_from_value(app, plan, callback, rv, private)
@@ -469,6 +460,11 @@ def _without_callback(
         # value is handed on as the view returned it.
         after_this_request(_add_nosniff)
         return rv
+    return _plain_answer(app, rv)
+
+
+def _plain_answer(app: Flask, rv: Any) -> Response:
+    """The response Flask would make of the view's value, with nosniff."""
     if type(rv) is dict or type(rv) is list:
         # What Flask's make_response does for these, on a response that is
         # new: add() costs less than setting the header.

@@ -7,6 +7,7 @@ the WSGI environ) by :mod:`flask_jsonp.wrapping`, which decides when they run.
 
 from __future__ import annotations
 
+import copy
 import logging
 import zlib
 from typing import Any
@@ -126,6 +127,19 @@ def warn_credentialed(app: Flask, endpoint: str | None) -> None:
     )
 
 
+def copy_response(response: Response) -> Response:
+    """Return a response that can be changed without changing ``response``,
+    which the view that returned it may reuse (a memoized or module-level
+    response): the same body and status, headers of its own.
+    """
+    copied = copy.copy(response)
+    copied.headers = response.headers.copy()
+    on_close = getattr(response, "_on_close", None)
+    if on_close is not None:
+        copied._on_close = list(on_close)
+    return copied
+
+
 def make_private(response: Response) -> None:
     """Keep shared caches from serving an answer that depends on the page to
     another page, merged with the view's own ``Vary`` and ``Cache-Control``.
@@ -242,15 +256,17 @@ def answer_from_response(
     response: Response,
     private: bool,
     envelope_error: Any = None,
-) -> bool:
-    """Turn a JSON response into the JSONP answer for ``callback``, in place.
+) -> Response | None:
+    """Build the JSONP answer for ``callback`` from a JSON response, as a new
+    response: ``response`` itself is never changed, since the view that made
+    it may reuse it.
 
     A response that is not JSON (HTML, files, redirects, streams) or is an
-    error (status >= 400) is left as it is, with ``X-Content-Type-Options:
-    nosniff``, unless ``envelope_error`` is given: with the envelope, an error
-    answers 200 and passes that to the callback with its status.
+    error (status >= 400) gives ``None``, unless ``envelope_error`` is given:
+    with the envelope, an error answers 200 and passes that to the callback
+    with its status.
 
-    :return: whether the response became a JSONP answer.
+    :return: the JSONP answer, or ``None`` if the response cannot become one.
     """
     status = response.status_code
     envelope = plan.options.envelope
@@ -262,17 +278,26 @@ def answer_from_response(
     else:
         json_body = None
     if json_body is None:
-        add_nosniff(response)
-        if private:
-            make_private(response)
-        return False
+        return None
     body = jsonp_body(
         callback, json_body or b"null", status if envelope else None, plan.envelope_meta
     )
+    answer = copy_response(response)
     if envelope:
-        response.status_code = 200
-    response.response = body.chunks
-    _set_answer_headers(response, plan, body.length)
+        answer.status_code = 200
+    answer.response = body.chunks
+    _set_answer_headers(answer, plan, body.length)
     if private:
-        make_private(response)
-    return True
+        make_private(answer)
+    return answer
+
+
+def finished_copy(response: Response, private: bool) -> Response:
+    """A copy of an answer that is not a script, with nosniff and, where the
+    page decided it, private.
+    """
+    finished = copy_response(response)
+    add_nosniff(finished)
+    if private:
+        make_private(finished)
+    return finished

@@ -11,6 +11,11 @@ from flask import Blueprint
 from flask import Flask
 from flask.blueprints import BlueprintSetupState
 
+from .discovery import declarations
+from .discovery import resolve_plans
+from .endpoints import check_endpoints
+from .endpoints import is_check_request_hook
+from .hook import check_request_hook
 from .loader import register_loader
 from .options import check_config
 from .options import check_overrides
@@ -21,8 +26,6 @@ from .options import resolve
 from .plan import Layers
 from .state import JsonpState
 from .state import state_for
-from .wrapping import check_request_hook
-from .wrapping import is_check_request_hook
 from .wrapping import wrap_view
 
 
@@ -70,13 +73,12 @@ class JSONP:
         """
         check_config(app.config)
         resolve(app.config, self.defaults)
-        # Fails on an app that has served requests, before anything changed.
-        register_loader(app)
-        for name, default in DEFAULTS.items():
-            app.config.setdefault(config_key(name), default)
-        state = app.extensions.get(EXTENSION_KEY)
-        if isinstance(state, JsonpState):
-            warned, blueprint_layers = state.warned_endpoints, state.blueprint_layers
+        previous = app.extensions.get(EXTENSION_KEY)
+        if isinstance(previous, JsonpState):
+            warned, blueprint_layers = (
+                previous.warned_endpoints,
+                previous.blueprint_layers,
+            )
         else:
             warned, blueprint_layers = set(), {}
         # Views resolve their options again on their next request.
@@ -86,6 +88,20 @@ class JSONP:
             blueprint_layers=blueprint_layers,
             warned_endpoints=warned,
         )
+        try:
+            # The routes that exist already: options that conflict only once
+            # combined are refused now, not on the first request.
+            check_endpoints(app)
+            # Fails on an app that has served requests.
+            register_loader(app)
+        except Exception:
+            if previous is None:
+                del app.extensions[EXTENSION_KEY]
+            else:
+                app.extensions[EXTENSION_KEY] = previous
+            raise
+        for name, default in DEFAULTS.items():
+            app.config.setdefault(config_key(name), default)
         hooks = app.before_request_funcs.setdefault(None, [])
         if not any(is_check_request_hook(hook) for hook in hooks):
             # First: the policy is checked before any other extension's hook
@@ -206,10 +222,13 @@ def _wrap_blueprint_views(state: BlueprintSetupState, own: Layers) -> None:
     layers = (parents[-1] if parents else Layers()) + own
     jsonp_state.blueprint_layers[name] = layers
 
-    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(endpoint: str, view: Callable[..., Any]) -> Callable[..., Any]:
         # wrap_view adds each layer as the outermost one: innermost first.
         for layer in reversed(layers.mappings()):
             view = wrap_view(view, layer)
+        # Options that conflict only once combined with the view's own are
+        # refused now, naming the endpoint, not on the first request.
+        resolve_plans(app, endpoint, declarations(view))
         return view
 
     add_url_rule = state.add_url_rule
@@ -220,9 +239,11 @@ def _wrap_blueprint_views(state: BlueprintSetupState, own: Layers) -> None:
         view_func: Callable[..., Any] | None = None,
         **options: Any,
     ) -> None:
-        add_url_rule(
-            rule, endpoint, None if view_func is None else wrap(view_func), **options
-        )
+        if view_func is not None:
+            name = endpoint or view_func.__name__
+            full_name = f"{state.name_prefix}.{state.name}.{name}".lstrip(".")
+            view_func = wrap(full_name, view_func)
+        add_url_rule(rule, endpoint, view_func, **options)
 
     # This setup function runs first, so every view the blueprint adds goes
     # through the setup state; it is discarded when the registration ends.

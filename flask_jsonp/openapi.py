@@ -22,10 +22,11 @@ from flask import Flask
 from flask import has_app_context
 from werkzeug.routing import Rule
 
+from .discovery import Declaration
+from .discovery import declarations
 from .plan import Layers
 from .plan import plan_for
 from .response import JAVASCRIPT_MIMETYPE
-from .wrapping import jsonp_layers
 
 __all__ = ["JsonpPlugin"]
 
@@ -179,13 +180,10 @@ def _endpoint_for(app: Flask, path: str | None, method: str) -> str | None:
 
 
 def _jsonp_layers(view: Callable[..., Any]) -> Layers | None:
-    """The layers of every JSONP wrapper covering ``view``, outermost first;
-    ``None`` for a view that answers no JSONP.
+    """The layers of every JSONP wrapper covering a ``GET`` of ``view``,
+    outermost first; ``None`` for a view that answers no JSONP.
     """
-    found = jsonp_layers(view)
-    if not found:
-        return None
-    layers = Layers()
-    for wrapper_layers in found:
-        layers = layers + wrapper_layers
-    return layers
+    found = declarations(view)
+    if isinstance(found, dict):
+        found = found.get("GET")
+    return found.layers if isinstance(found, Declaration) else None

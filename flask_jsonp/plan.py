@@ -26,7 +26,6 @@ from .errors import InvalidCallback
 from .errors import JSONP_METHODS
 from .errors import JsonpGone
 from .errors import JsonpMethodNotAllowed
-from .errors import JsonpRequestError
 from .errors import ReferrerNotAllowed
 from .options import check_config
 from .options import JsonpOptions
@@ -132,7 +131,8 @@ class JsonpPlan:
 
     def check(self, app: Flask, callback: str, environ: Mapping[str, Any]) -> None:
         """Refuse a JSONP request that this view must not answer, and report
-        the refusal with :data:`~flask_jsonp.jsonp_refused`.
+        a page outside ``allowed_referrers_report_only`` with
+        :data:`~flask_jsonp.jsonp_refused` (the caller reports refusals).
 
         :raise JsonpMethodNotAllowed: the method is not GET or HEAD.
         :raise InvalidCallback: the callback is too long, not a valid name, or
@@ -141,12 +141,7 @@ class JsonpPlan:
         :raise ReferrerNotAllowed: an allowlist refuses the page.
         :raise JsonpGone: the sunset has passed.
         """
-        try:
-            self._check(callback, environ)
-        except JsonpRequestError as refusal:
-            if jsonp_refused.receivers:
-                send_refused(app, request.endpoint, callback, environ, refusal.error)
-            raise
+        self._check(callback, environ)
         report_only = self.options.allowed_referrers_report_only
         if (
             report_only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -36,8 +37,8 @@ class EndpointRecord:
     #: The endpoint's view function when the record was made: a record whose
     #: view is no longer the endpoint's is made anew.
     view: Callable[..., Any] | None
-    #: The JSONP wrappers found in the view's ``__wrapped__`` chain, whose
-    #: options :attr:`plan` holds.
+    #: The JSONP wrappers that run for the endpoint, whose options :attr:`plan`
+    #: holds.
     covered: frozenset[Callable[..., Any]] = frozenset()
     #: The options of all of them combined; ``None`` for an endpoint that
     #: answers no JSONP.
@@ -45,6 +46,16 @@ class EndpointRecord:
     #: Another ``before_request`` function runs for this endpoint after the
     #: extension's, and may answer instead of the view.
     other_hooks: bool = False
+    #: For a class-based view, the record of each HTTP method it dispatches
+    #: (JSONP may be declared on one method and not another); ``covered`` and
+    #: ``plan`` above are then empty.
+    methods: Mapping[str, EndpointRecord] | None = None
+
+    def for_method(self, method: str) -> EndpointRecord:
+        """The record that holds for a request with ``method``."""
+        if self.methods is None:
+            return self
+        return self.methods.get(method) or EndpointRecord(self.view)
 
 
 @dataclass
@@ -70,6 +81,8 @@ class JsonpState:
     blueprint_layers: dict[str, Layers] = field(default_factory=dict)
     #: Endpoints already warned about answering JSONP to credentialed requests.
     warned_endpoints: set[str | None] = field(default_factory=set)
+    #: JSONP views already reported as run where the set-up did not find them.
+    reported_unseen: set[Callable[..., Any]] = field(default_factory=set)
 
 
 def state_for(app: Flask) -> JsonpState:

@@ -28,8 +28,8 @@ from werkzeug.test import TestResponse
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
-from flask_jsonp.wrapping import is_check_request_hook
-from flask_jsonp.wrapping import is_jsonp_wrapper
+from flask_jsonp.discovery import is_jsonp_wrapper
+from flask_jsonp.endpoints import is_check_request_hook
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner

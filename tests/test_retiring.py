@@ -91,6 +91,40 @@ def test_answers_are_signalled_with_the_page_origin_only(
     ]
 
 
+@pytest.mark.parametrize(
+    ("referrer", "origin"),
+    [
+        # A default port, said or not: never the path, query or fragment.
+        ("https://app.example/secret?token=x", "https://app.example"),
+        ("http://app.example:80/p", "http://app.example"),
+        ("https://app.example:443/p#f", "https://app.example"),
+        ("HTTPS://App.Example./p?q", "https://app.example"),
+        # Another port is part of the origin.
+        ("https://app.example:8443/p?token=x", "https://app.example:8443"),
+        ("http://app.example:443/p", "http://app.example:443"),
+        # IPv6 hosts in brackets, as browsers and cors_origins write them.
+        ("https://[2001:DB8::1]/p?token=x", "https://[2001:db8::1]"),
+        ("https://[2001:db8::1]:443/p", "https://[2001:db8::1]"),
+        ("http://[::1]:8080/p#f", "http://[::1]:8080"),
+        # No origin to read.
+        ("/relative?token=x", None),
+        ("file:///home/me/page.html", None),
+    ],
+)
+def test_signals_carry_the_origin_as_browsers_write_it(
+    app: Flask, events: list[Event], referrer: str, origin: str | None
+) -> None:
+    url = _serve(app, "decorator", allowed_callbacks=["onData"])
+    client = app.test_client()
+    headers = {"Referer": referrer}
+    client.get(f"{url}?callback=onData", headers=headers)
+    client.get(f"{url}?callback=other", headers=headers)
+    assert [(kind, extra["origin"]) for kind, extra in events] == [
+        ("answered", origin),
+        ("refused", origin),
+    ]
+
+
 @pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize(
     ("query", "method", "reason", "callback"),

@@ -9,10 +9,10 @@ from flask import Flask
 from flask import jsonify
 from flask import make_response
 from flask import redirect
-from flask import Response
 from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
+from werkzeug.wrappers import Response as BaseResponse
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
@@ -157,7 +157,7 @@ OWN_HEADER = ("X-Request-Id", "r-1")
 CDN_NAMES = {name.lower() for name, _ in CDN_HEADERS}
 
 
-def _with_cdn_headers(response: Response) -> Response:
+def _with_cdn_headers(response: BaseResponse) -> BaseResponse:
     for name, value in [*CDN_HEADERS, OWN_HEADER]:
         response.headers.add(name, value)
     return response
@@ -175,14 +175,14 @@ def _serve_cdn_cached(app: Flask, kind: str, **options: Any) -> None:
     def add_cdn_headers(view: Callable[..., Any]) -> Callable[..., Any]:
         # A decorator above @jsonp, as a caching extension would write one.
         @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Response:
+        def wrapper(*args: Any, **kwargs: Any) -> BaseResponse:
             return _with_cdn_headers(make_response(view(*args, **kwargs)))
 
         return wrapper
 
     @app.errorhandler(400)
     @app.errorhandler(403)
-    def refused(error: HTTPException) -> Response:
+    def refused(error: HTTPException) -> BaseResponse:
         response = jsonify(error=getattr(error, "error", None))
         response.status_code = error.code or 500
         return _with_cdn_headers(response)
@@ -195,7 +195,11 @@ def _serve_cdn_cached(app: Flask, kind: str, **options: Any) -> None:
         "html": lambda: _with_cdn_headers(make_response("<p>n</p>")),
     }
     if kind == "above":
-        view = add_cdn_headers(jsonp(**options)(lambda: {"n": 1}))
+
+        def data() -> Any:
+            return {"n": 1}
+
+        view = add_cdn_headers(jsonp(**options)(data))
     else:
         view = jsonp(**options)(views.get(kind, views["value"]))
     app.add_url_rule("/cdn", "cdn", view)

@@ -57,6 +57,37 @@ _REPLACED_HEADERS = frozenset(
     }
 )
 
+#: Headers that tell a CDN or a reverse proxy how long to keep a response, in
+#: place of its ``Cache-Control``. A cache that obeys one of them may store an
+#: answer that ``Cache-Control: private`` keeps out of shared caches, and many do
+#: not key their entries on ``Vary: Referer``: a page-dependent answer loses them
+#: all, so that every cache falls back on ``Cache-Control``. Lower case, as
+#: compared.
+CDN_CACHE_HEADERS = frozenset(
+    {
+        # RFC 9213, Targeted HTTP Cache Control: for every CDN that implements it
+        # (Cloudflare, Akamai, Vercel, Netlify...).
+        "cdn-cache-control",
+        # Cloudflare's own targeted field, read before CDN-Cache-Control.
+        "cloudflare-cdn-cache-control",
+        # Akamai's own targeted field, and its older Edge-Control.
+        "akamai-cache-control",
+        "edge-control",
+        # Vercel's and Netlify's own targeted fields, read before the others.
+        "vercel-cdn-cache-control",
+        "netlify-cdn-cache-control",
+        # The W3C Edge Architecture note (2001), for reverse proxies and CDNs;
+        # Fastly prefers it over Cache-Control.
+        "surrogate-control",
+        # nginx (proxy_cache, fastcgi_cache): a TTL that overrides
+        # Cache-Control, private included.
+        "x-accel-expires",
+        # LiteSpeed Web Server's cache, which follows it whatever Cache-Control
+        # says.
+        "x-litespeed-cache-control",
+    }
+)
+
 #: Content codings whose body the standard library can decode before wrapping;
 #: a body in another coding (``br``, ``zstd``) is left as it is.
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
@@ -142,11 +173,16 @@ def copy_response(response: Response) -> Response:
 
 def make_private(response: Response) -> None:
     """Keep shared caches from serving an answer that depends on the page to
-    another page, merged with the view's own ``Vary`` and ``Cache-Control``.
+    another page, merged with the view's own ``Vary`` and ``Cache-Control``,
+    without the view's :data:`CDN_CACHE_HEADERS`.
     """
+    headers = response.headers
     response.vary.update(REFERRER_HEADERS)
     response.cache_control.public = False
     response.cache_control.private = True
+    # One pass over the headers; a removal only for those the view set.
+    for name in CDN_CACHE_HEADERS.intersection(headers.keys(lower=True)):
+        headers.remove(name)
 
 
 def add_notice(response: Response, plan: JsonpPlan) -> None:

@@ -17,6 +17,7 @@ from .referrer import DEFAULT_PORTS
 from .referrer import OriginPattern
 from .referrer import parse_origin
 from .referrer import parse_origin_pattern
+from .referrer import url_host
 
 #: One label of a host name as a browser writes it in an ``Origin``: ASCII
 #: without the WHATWG URL standard's forbidden domain code points, nor a dot.
@@ -39,8 +40,8 @@ def _origin_regex(pattern: OriginPattern) -> str:
     default port written out (``:443``, ``:0443``, or an empty ``:``).
     """
     origin = pattern.origin
-    if ":" in origin.host:  # an IPv6 address, bracketed in URLs
-        host = rf"\[{re.escape(origin.host)}\]"
+    if ":" in origin.host:  # an IPv6 address: no trailing dot, no subdomains
+        host = re.escape(url_host(origin.host))
     else:
         host = re.escape(origin.host) + r"\.?"
         if pattern.subdomains:

@@ -32,6 +32,16 @@ IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
 _IDNA_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 
 
+def url_host(host: str) -> str:
+    """Write a host as URLs do: an IPv6 address in brackets
+    (``[2001:db8::1]``), a name or an IPv4 address as it is.
+
+    .. versionadded:: 0.1
+    """
+    # Only IPv6 addresses hold a colon: urlsplit gives them without brackets.
+    return f"[{host}]" if ":" in host else host
+
+
 @dataclass(frozen=True)
 class Origin:
     """A web origin: scheme, lower-case host and port (default port filled in).
@@ -42,6 +52,18 @@ class Origin:
     scheme: str
     host: str
     port: int
+
+    def serialize(self) -> str:
+        """Write the origin as browsers do in an ``Origin`` header:
+        ``https://app.example``, with the port only when it is not the scheme's
+        default, an IPv6 host in brackets, and never a path or a query.
+
+        .. versionadded:: 0.1
+        """
+        host = url_host(self.host)
+        if self.port == DEFAULT_PORTS[self.scheme]:
+            return f"{self.scheme}://{host}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 @dataclass(frozen=True)

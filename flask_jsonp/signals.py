@@ -20,7 +20,6 @@ from flask import Flask
 # Flask's own signals are made with blinker's Namespace, re-exported here.
 from flask.signals import Namespace  # type: ignore[attr-defined]
 
-from .referrer import DEFAULT_PORTS
 from .referrer import parse_origin
 
 _signals = Namespace()
@@ -50,14 +49,11 @@ jsonp_refused = _signals.signal("jsonp-refused")
 def page_origin(environ: Mapping[str, Any]) -> str | None:
     """Return the origin of the page that asked, from the ``Referer`` of the
     WSGI ``environ``, as browsers write an origin: ``https://app.example``, with
-    the port only when it is not the scheme's default.
+    the port only when it is not the scheme's default and an IPv6 host in
+    brackets (``https://[2001:db8::1]:8443``).
     """
     origin = parse_origin(environ.get("HTTP_REFERER", ""))
-    if origin is None:
-        return None
-    if origin.port == DEFAULT_PORTS[origin.scheme]:
-        return f"{origin.scheme}://{origin.host}"
-    return f"{origin.scheme}://{origin.host}:{origin.port}"
+    return None if origin is None else origin.serialize()
 
 
 def send_answered(

@@ -433,6 +433,41 @@ def test_decorating_per_request_does_not_grow_the_plans(app: Flask) -> None:
     assert len(app.extensions["jsonp"].plans) <= 2
 
 
+def test_the_plans_kept_never_pass_their_bound(
+    app: Flask, node: NodeRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_jsonp import plan
+
+    bound = 3
+    monkeypatch.setattr(plan, "MAX_PLANS", bound)
+    # More option sets than the bound: views registered with their own, and
+    # views decorated anew on each request with one the request chooses.
+    count = 2 * bound + 2
+    for number in range(count):
+        app.add_url_rule(
+            f"/v{number}",
+            f"v{number}",
+            jsonp(allowed_callbacks=[f"cb{number}"])(lambda number=number: [number]),
+        )
+
+    @app.get("/anew/<int:number>")
+    def anew(number: int) -> Any:
+        return jsonp(allowed_callbacks=[f"cb{number}"])(lambda: [number])()
+
+    client = app.test_client()
+    # Twice over: past the bound, options are resolved anew on each request,
+    # and still decide it.
+    for _ in range(2):
+        for number in range(count):
+            for url in (f"/v{number}", f"/anew/{number}"):
+                answer = client.get(f"{url}?callback=cb{number}")
+                assert run_jsonp(node, answer, f"cb{number}") == [number]
+                other = client.get(f"{url}?callback=cb{number + 1}")
+                assert_refused(other, 403, "callback_not_allowed")
+                assert len(app.extensions["jsonp"].plans) <= bound
+    assert len(app.extensions["jsonp"].plans) == bound
+
+
 @pytest.mark.parametrize("callback", ["", "?callback=onData"])
 def test_a_cors_preflight_is_never_refused(app: Flask, callback: str) -> None:
     @app.get("/data")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from flask_jsonp import jsonp
 from flask_jsonp.origins import cors_origins
 from flask_jsonp.origins import matching_entry
+from flask_jsonp.signals import page_origin
 
 #: Allowlists by a short name, for the table below.
 ALLOWLISTS: dict[str, str | tuple[str, ...]] = {
@@ -169,6 +170,27 @@ def test_a_page_allowed_by_referrer_is_allowed_by_the_origin_its_browser_sends(
     entries = ALLOWLISTS["exact" if "app.example" in origin else "subdomains"]
     assert jsonp_allows(entries, referrer)
     assert cors_allows(entries, origin)
+
+
+@pytest.mark.parametrize(
+    ("entry", "referrer"),
+    [
+        ("https://app.example", "https://app.example:443/p?token=x"),
+        ("http://localhost:5000", "http://localhost:5000/p#f"),
+        ("https://[2001:db8::1]", "https://[2001:DB8::1]/p?token=x"),
+        ("https://[2001:db8::1]", "https://[2001:db8::1]:443/p"),
+        ("http://[::1]:8080", "http://[::1]:8080/p"),
+    ],
+)
+def test_the_origin_a_signal_reports_is_the_one_cors_and_metrics_know(
+    entry: str, referrer: str
+) -> None:
+    # The signals' origin labels metrics through matching_entry and is what
+    # the page's browser sends CORS: one spelling for all three.
+    origin = page_origin({"HTTP_REFERER": referrer})
+    assert origin is not None
+    assert cors_allows((entry,), origin)
+    assert matching_entry(origin, [entry]) == entry
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask import jsonify
+from flask import make_response
+from flask import redirect
 from flask.testing import FlaskClient
+from werkzeug.exceptions import HTTPException
+from werkzeug.test import TestResponse
+from werkzeug.wrappers import Response as BaseResponse
 
+from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp.referrer import Origin
 from flask_jsonp.referrer import origin_allowed
@@ -128,6 +137,119 @@ def test_allowlisted_answer_is_never_public(app: Flask, node: NodeRunner) -> Non
     assert run_jsonp(node, response, "cb") == {"n": 1}
     directives = {d.strip() for d in response.headers["Cache-Control"].split(",")}
     assert directives == {"private", "max-age=300"}
+
+
+#: The cache headers of CDNs and reverse proxies, in the spellings views write,
+#: one given twice; and one header of the view's own that is not about caching.
+CDN_HEADERS = [
+    ("CDN-Cache-Control", "max-age=600"),
+    ("cdn-cache-control", "stale-while-revalidate=60"),
+    ("Cloudflare-CDN-Cache-Control", "max-age=600"),
+    ("Akamai-Cache-Control", "max-age=600"),
+    ("Edge-Control", "!no-store, cache-maxage=10m"),
+    ("Vercel-CDN-Cache-Control", "max-age=600"),
+    ("Netlify-CDN-Cache-Control", "public, durable, max-age=600"),
+    ("surrogate-control", "max-age=600"),
+    ("X-Accel-Expires", "600"),
+    ("X-LiteSpeed-Cache-Control", "public, max-age=600"),
+]
+OWN_HEADER = ("X-Request-Id", "r-1")
+CDN_NAMES = {name.lower() for name, _ in CDN_HEADERS}
+
+
+def _with_cdn_headers(response: BaseResponse) -> BaseResponse:
+    for name, value in [*CDN_HEADERS, OWN_HEADER]:
+        response.headers.add(name, value)
+    return response
+
+
+def _cdn_headers_of(response: TestResponse) -> list[tuple[str, str]]:
+    return [(n, v) for n, v in response.headers if n.lower() in CDN_NAMES]
+
+
+def _serve_cdn_cached(app: Flask, kind: str, **options: Any) -> None:
+    """A JSONP view at ``/cdn`` whose answer of ``kind`` carries the cache
+    headers of CDNs, however it is made.
+    """
+
+    def add_cdn_headers(view: Callable[..., Any]) -> Callable[..., Any]:
+        # A decorator above @jsonp, as a caching extension would write one.
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> BaseResponse:
+            return _with_cdn_headers(make_response(view(*args, **kwargs)))
+
+        return wrapper
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    def refused(error: HTTPException) -> BaseResponse:
+        response = jsonify(error=getattr(error, "error", None))
+        response.status_code = error.code or 500
+        return _with_cdn_headers(response)
+
+    views: dict[str, Callable[[], Any]] = {
+        "value": lambda: ({"n": 1}, 200, [*CDN_HEADERS, OWN_HEADER]),
+        "response": lambda: _with_cdn_headers(jsonify(n=1)),
+        "error": lambda: _with_cdn_headers(make_response(({"n": 1}, 409))),
+        "redirect": lambda: _with_cdn_headers(redirect("/login?next=/cdn")),
+        "html": lambda: _with_cdn_headers(make_response("<p>n</p>")),
+    }
+    if kind == "above":
+
+        def data() -> Any:
+            return {"n": 1}
+
+        view = add_cdn_headers(jsonp(**options)(data))
+    else:
+        view = jsonp(**options)(views.get(kind, views["value"]))
+    app.add_url_rule("/cdn", "cdn", view)
+
+
+#: Each kind of answer, the page that asks, and the status and type it gets.
+CDN_ANSWERS = [
+    ("value", "https://good.example/", 200, "text/javascript"),
+    ("response", "https://good.example/", 200, "text/javascript"),
+    ("above", "https://good.example/", 200, "text/javascript"),
+    ("error", "https://good.example/", 409, "application/json"),
+    ("redirect", "https://good.example/", 302, "text/html"),
+    ("html", "https://good.example/", 200, "text/html"),
+    ("refusal", "https://evil.example/", 403, "application/json"),
+]
+
+
+@pytest.mark.parametrize("extension", [True, False], ids=["extension", "alone"])
+@pytest.mark.parametrize(("kind", "page", "status", "mimetype"), CDN_ANSWERS)
+def test_page_dependent_answers_lose_the_cache_headers_of_cdns(
+    app: Flask, extension: bool, kind: str, page: str, status: int, mimetype: str
+) -> None:
+    if extension:
+        JSONP(app)
+    _serve_cdn_cached(app, kind, allowed_referrers=ALLOWED)
+    response = app.test_client().get("/cdn?callback=cb", headers={"Referer": page})
+    assert (response.status_code, response.mimetype) == (status, mimetype)
+    # A CDN that reads one of them would store the answer for every page.
+    assert _cdn_headers_of(response) == []
+    assert response.cache_control.private
+    assert {"Referer", "Sec-Fetch-Site"} <= set(response.vary)
+    assert response.headers[OWN_HEADER[0]] == OWN_HEADER[1]
+
+
+@pytest.mark.parametrize("extension", [True, False], ids=["extension", "alone"])
+@pytest.mark.parametrize(("kind", "page", "status", "mimetype"), CDN_ANSWERS)
+def test_public_answers_keep_the_cache_headers_of_cdns(
+    app: Flask, extension: bool, kind: str, page: str, status: int, mimetype: str
+) -> None:
+    if extension:
+        JSONP(app)
+    _serve_cdn_cached(app, kind, allowed_callbacks=["cb"])
+    # Without an allowlist of pages, the refusal is of the callback.
+    callback = "other" if kind == "refusal" else "cb"
+    response = app.test_client().get(
+        f"/cdn?callback={callback}", headers={"Referer": page}
+    )
+    assert (response.status_code, response.mimetype) == (status, mimetype)
+    assert _cdn_headers_of(response) == CDN_HEADERS
+    assert not response.cache_control.private
 
 
 def test_allowlist_refusal_varies_on_referer(client: FlaskClient) -> None:

@@ -4,6 +4,8 @@ announcements of the end (Deprecation, Sunset, Link, then 410 Gone).
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
@@ -20,6 +22,7 @@ from flask_jsonp import jsonp
 from flask_jsonp import jsonp_answered
 from flask_jsonp import jsonp_refused
 from flask_jsonp import jsonpify
+from flask_jsonp import plan
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
@@ -88,6 +91,40 @@ def test_answers_are_signalled_with_the_page_origin_only(
     assert events == [
         ("answered", {"endpoint": endpoint, "callback": "onData", "origin": OTHER}),
         ("answered", {"endpoint": endpoint, "callback": "onData", "origin": None}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("referrer", "origin"),
+    [
+        # A default port, said or not: never the path, query or fragment.
+        ("https://app.example/secret?token=x", "https://app.example"),
+        ("http://app.example:80/p", "http://app.example"),
+        ("https://app.example:443/p#f", "https://app.example"),
+        ("HTTPS://App.Example./p?q", "https://app.example"),
+        # Another port is part of the origin.
+        ("https://app.example:8443/p?token=x", "https://app.example:8443"),
+        ("http://app.example:443/p", "http://app.example:443"),
+        # IPv6 hosts in brackets, as browsers and cors_origins write them.
+        ("https://[2001:DB8::1]/p?token=x", "https://[2001:db8::1]"),
+        ("https://[2001:db8::1]:443/p", "https://[2001:db8::1]"),
+        ("http://[::1]:8080/p#f", "http://[::1]:8080"),
+        # No origin to read.
+        ("/relative?token=x", None),
+        ("file:///home/me/page.html", None),
+    ],
+)
+def test_signals_carry_the_origin_as_browsers_write_it(
+    app: Flask, events: list[Event], referrer: str, origin: str | None
+) -> None:
+    url = _serve(app, "decorator", allowed_callbacks=["onData"])
+    client = app.test_client()
+    headers = {"Referer": referrer}
+    client.get(f"{url}?callback=onData", headers=headers)
+    client.get(f"{url}?callback=other", headers=headers)
+    assert [(kind, extra["origin"]) for kind, extra in events] == [
+        ("answered", origin),
+        ("refused", origin),
     ]
 
 
@@ -248,6 +285,67 @@ def test_after_the_sunset_jsonp_is_gone_and_json_stays(
     assert events[-1][1]["reason"] == "gone"
     # An invalid callback is still refused as such.
     assert_refused(client.get(f"{url}?callback=eval"), 400, "invalid_callback")
+
+
+#: One instant, 2031-03-01 12:00:00 UTC, written three ways.
+SUNSET_INSTANT = datetime(2031, 3, 1, 12, tzinfo=timezone.utc)
+SUNSETS = {
+    "naive, read as UTC": datetime(2031, 3, 1, 12),
+    "aware, UTC+9": datetime(2031, 3, 1, 21, tzinfo=timezone(timedelta(hours=9))),
+    "aware, UTC-5": datetime(2031, 3, 1, 7, tzinfo=timezone(timedelta(hours=-5))),
+}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The time the sunset check reads, set by the test; the process's local
+    time zone is UTC+9 meanwhile, so that reading a naive sunset as local time
+    would be nine hours off.
+    """
+    now = [SUNSET_INSTANT.timestamp()]
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return now[0]
+
+    monkeypatch.setattr(plan, "time", Clock)
+    # A POSIX TZ string: needs no tz database.
+    local_zone = os.environ.get("TZ")
+    os.environ["TZ"] = "JST-9"
+    time.tzset()
+    try:
+        yield now
+    finally:
+        if local_zone is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = local_zone
+        time.tzset()
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("sunset", SUNSETS.values(), ids=SUNSETS.keys())
+def test_jsonp_is_gone_from_the_second_of_the_sunset(
+    app: Flask, clock: list[float], door: str, sunset: datetime
+) -> None:
+    url = _serve(app, door, sunset=sunset)
+    client = app.test_client()
+    instant = SUNSET_INSTANT.timestamp()
+    for offset, status in [
+        (-86400, 200),
+        (-1, 200),
+        (-0.001, 200),
+        (0, 410),
+        (1, 410),
+        (3600, 410),
+        (86400 + 1, 410),
+    ]:
+        clock[0] = instant + offset
+        answer = client.get(f"{url}?callback=cb")
+        assert answer.status_code == status, f"{offset:+} s from the sunset"
+        assert answer.headers["Sunset"] == "Sat, 01 Mar 2031 12:00:00 GMT"
+        assert client.get(url).json == DATA
 
 
 @pytest.mark.parametrize("mode", ["extension", "decorator-alone"])

@@ -9,7 +9,6 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -130,7 +129,7 @@ def test_a_conflict_met_on_the_first_request_fails_only_its_endpoint(
 def test_a_memoized_response_is_never_changed(
     app: Flask, node: NodeRunner, stacked: bool, allowlist: list[str] | None
 ) -> None:
-    @lru_cache(maxsize=None)
+    @functools.cache
     def settings() -> Response:
         return jsonify(DATA)
 
@@ -279,7 +278,10 @@ def _serve(app: Flask, stacked: bool) -> None:
 
         return decorated
 
-    view: View = jsonp(allowed_callbacks=["cb"])(lambda: DATA)
+    def data() -> dict[str, str]:
+        return DATA
+
+    view: View = jsonp(allowed_callbacks=["cb"])(data)
     if stacked:
         view = above(view)
     app.add_url_rule("/data", "data", view)

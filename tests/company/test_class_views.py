@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -76,7 +77,9 @@ def cache_in_decorators_jsonp_on_dispatch(app: Flask, calls: list[str]) -> None:
     cache = _cache(app)
 
     class Catalog(View):
-        decorators = [cache.cached(query_string=True)]
+        decorators: ClassVar[list[Callable[..., Any]]] = [
+            cache.cached(query_string=True)
+        ]
 
         @allowlisted
         def dispatch_request(self) -> dict[str, str]:
@@ -91,7 +94,10 @@ def cache_above_jsonp_in_decorators(app: Flask, calls: list[str]) -> None:
 
     class Catalog(MethodView):
         # Applied in order: the last one is outermost.
-        decorators = [allowlisted, cache.cached(query_string=True)]
+        decorators: ClassVar[list[Callable[..., Any]]] = [
+            allowlisted,
+            cache.cached(query_string=True),
+        ]
 
         def get(self) -> dict[str, str]:
             calls.append("get")
@@ -109,7 +115,7 @@ def cache_on_the_view_function(app: Flask, calls: list[str]) -> None:
             calls.append("get")
             return DATA
 
-    view = cache.cached(query_string=True)(Catalog.as_view("catalog"))
+    view: Any = cache.cached(query_string=True)(Catalog.as_view("catalog"))
     app.add_url_rule("/catalog", view_func=view)
 
 
@@ -166,8 +172,8 @@ def test_a_refusal_is_never_cached_for_the_allowed_page(
 def test_the_cached_class_view_answer_runs_the_callback(
     app: Flask, node: NodeRunner, arrangement: Callable[..., None]
 ) -> None:
-    client, calls = make_cached(app, arrangement)
-    for _ in range(2):
+    client, _ = make_cached(app, arrangement)
+    for _round in range(2):
         answer = client.get("/catalog?callback=app.onData", headers=FROM_ALLOWED_PAGE)
         assert run_in_node(node, answer, "app.onData") == DATA
     plain = client.get("/catalog", headers=FROM_EVIL_PAGE)
@@ -195,7 +201,7 @@ def _login(app: Flask) -> None:
 
 def login_in_decorators(app: Flask) -> None:
     class Me(MethodView):
-        decorators = [login_required]
+        decorators: ClassVar[list[Callable[..., Any]]] = [login_required]
 
         @allowlisted
         def get(self) -> dict[str, str]:

@@ -2,8 +2,9 @@
 guide's nginx configuration: the guide's catalog view, and a view for each kind
 of JSONP answer the guide says nginx must or must not store.
 
-Every view asks for ``Cache-Control: public``, so what nginx stores is decided by
-what flask-jsonp makes of that, not by the view. The data never changes between
+The views of answers nginx must not store ask for ``Cache-Control: public``
+all the same, so that what nginx stores is decided by what flask-jsonp makes of
+that, not by the view. The data never changes between
 requests: an answer fetched again is the same answer, which is what lets nginx
 revalidate an expired entry instead of fetching it again.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 from flask import request
+from flask import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_jsonp import jsonp
@@ -84,5 +86,18 @@ def create_app() -> Flask:
     def request_seen() -> dict[str, Any]:
         """What the app learns of the request through nginx and ProxyFix."""
         return {"scheme": request.scheme, "remote_addr": request.remote_addr}
+
+    # The mistake the guide warns of: a lifetime given to every answer of a
+    # view, its refusals included.
+    @app.get("/api/hooked")
+    @jsonp
+    def hooked() -> dict[str, Any]:
+        return {"hooked": True}
+
+    @app.after_request
+    def cache_everything_hooked(response: Response) -> Response:
+        if request.path == "/api/hooked":
+            response.headers["Cache-Control"] = "public, max-age=300"
+        return response
 
     return app

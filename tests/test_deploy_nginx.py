@@ -431,6 +431,18 @@ def test_refusal_is_never_stored(
         assert answer.headers["Cache-Control"] in (None, "private")
 
 
+def test_refusal_given_a_lifetime_by_a_hook_is_stored(deployment: Deployment) -> None:
+    path = "/api/hooked?callback=alert%281%29"
+    first = deployment.fetch(path)
+    again = deployment.fetch(path)
+    assert (first.status, first.cache_status) == (400, "MISS")
+    assert (again.status, again.cache_status, again.upstream_status) == (
+        400,
+        "HIT",
+        "-",
+    )
+
+
 def test_expired_answer_is_revalidated_with_the_app(deployment: Deployment) -> None:
     path = "/api/ticker?callback=onTicker"
     first = deployment.fetch(path)

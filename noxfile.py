@@ -3,10 +3,11 @@ the newest supported Flask.
 
 Run it with ``make matrix`` (which puts pyenv's Pythons on ``PATH``), or
 ``nox -s "tests-3.12(flask='lowest')"`` for one cell. Every test that needs
-neither a browser, Node.js nor the load tools runs in each cell, the combination
-tests with the real extensions (tests/company/) included; browser, Node.js and
-load tests (gunicorn and wrk, from the bench group) are deselected by marker:
-they run once, in ``make test``.
+neither a browser, Node.js, the load tools nor nginx runs in each cell, the
+combination tests with the real extensions (tests/company/) included; browser,
+Node.js, load tests (gunicorn and wrk, from the bench group) and the deploy
+guide's nginx tests (nginx before gunicorn) are deselected by marker: they run
+once, in ``make test``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ FLASKS = {
     "lowest": ["flask==2.3.*", "werkzeug==2.3.*", "markupsafe==2.1.*"],
     "latest": ["flask", "werkzeug", "markupsafe"],
 }
-UNIT_TESTS = "not browser and not node and not load"
+UNIT_TESTS = "not browser and not node and not load and not nginx"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 #: The extensions the combination tests stack around JSONP views. The group
 #: pins the releases ``make test`` runs with, some of which need Flask 3 or

@@ -207,6 +207,14 @@ def callback_refusal(
     libraries and page authors define (``jQuery3710…_1700000000000``,
     ``angular.callbacks._0``, ``onBack``). The length is not checked here.
 
+    >>> from flask_jsonp import callback_refusal
+    >>> callback_refusal("onBack") is None
+    True
+    >>> callback_refusal("opener.location.assign")  # doctest: +ELLIPSIS
+    'The callback starts with a global of the browser (such as window, ...'
+    >>> callback_refusal("opener.location.assign", policy="identifier") is None
+    True
+
     :param callback: the callback as given by the client.
     :param policy: one of :data:`CALLBACK_POLICIES`.
     :return: ``None`` if the callback is acceptable, else one of
@@ -246,7 +254,15 @@ class CallbackAllowlist:
     """The callbacks an endpoint answers: exact names, and prefixes that stand for
     every name that continues the last segment (``jQuery*``, ``__jsonp_*``).
 
-    Build it with :func:`parse_callback_allowlist`.
+    Build it with :func:`parse_callback_allowlist`, and pass it where
+    ``allowed_callbacks`` entries are taken:
+
+    >>> from flask_jsonp import is_valid_callback, parse_callback_allowlist
+    >>> allowlist = parse_callback_allowlist(["onData", "jQuery*"])
+    >>> allowlist.allows("jQuery3710_1"), "onData" in allowlist
+    (True, True)
+    >>> is_valid_callback("onOther", allowed=allowlist)
+    False
 
     .. versionadded:: 0.1
     """
@@ -283,6 +299,16 @@ def parse_callback_allowlist(
     A ``*`` stands for one or more identifier characters that continue the last
     segment: ``jQuery*`` matches ``jQuery3710_1`` but neither ``jQuery`` nor
     ``jQuery.ajax``.
+
+    >>> from flask_jsonp import parse_callback_allowlist
+    >>> allowlist = parse_callback_allowlist(["onData", "jQuery*"])
+    >>> names = ["jQuery3710_1", "jQuery", "jQuery.ajax"]
+    >>> [allowlist.allows(name) for name in names]
+    [True, False, False]
+    >>> parse_callback_allowlist(["alert(1)"])
+    Traceback (most recent call last):
+      ...
+    ValueError: ...
 
     :param entries: the names and prefixes.
     :param policy: the policy the entries must pass (an exact entry as it is, a
@@ -331,6 +357,19 @@ def is_valid_callback(
     policy: str = DEFAULT_CALLBACK_POLICY,
 ) -> bool:
     """Tell whether ``callback`` may be written into a JSONP answer.
+
+    It answers ``True`` exactly when a view with these options would accept the
+    name: the grammar, the length, the policy, then the allowlist if given.
+
+    >>> from flask_jsonp import is_valid_callback
+    >>> is_valid_callback("angular.callbacks._0")
+    True
+    >>> is_valid_callback("alert(1)"), is_valid_callback("eval")
+    (False, False)
+    >>> is_valid_callback("eval", policy="identifier")
+    True
+    >>> is_valid_callback("jQuery3710_1", allowed=["jQuery*"])
+    True
 
     :param callback: the callback as given by the client.
     :param max_length: longer names are refused.

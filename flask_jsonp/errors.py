@@ -46,7 +46,18 @@ class JsonpRequestError(HTTPException):
     def get_response(
         self, environ: Any = None, scope: dict[str, Any] | None = None
     ) -> Any:
-        """Answer ``{"error": ..., "message": ...}`` as ``application/json``."""
+        """Build the refusal's answer: ``{"error": ..., "message": ...}`` as
+        ``application/json``, with the error's status, its headers (``Allow``,
+        ``Vary``) and ``X-Content-Type-Options: nosniff``. Werkzeug calls it
+        when the error reaches no handler of the app; it needs an app context,
+        for the app's JSON provider.
+
+        :param environ: the WSGI environment of the request, if any.
+        :param scope: the ASGI scope of the request, if any.
+        :return: a new response of the app's
+            :attr:`~flask.Flask.response_class`.
+        :rtype: ~flask.Response
+        """
         response = current_app.json.response(
             {"error": self.error, "message": self.description}
         )

@@ -45,12 +45,14 @@ class JSONP:
 
     ::
 
-        jsonp = JSONP(allowed_referrers=["https://app.example"])
+        jsonp_extension = JSONP(allowed_referrers=["https://app.example"])
 
         def create_app():
             app = Flask(__name__)
-            jsonp.init_app(app)
+            jsonp_extension.init_app(app)
             return app
+
+    Name the extension object anything but ``jsonp``, which is the decorator.
 
     :param app: the application, or ``None`` to call :meth:`init_app` later.
     :param defaults: option defaults for every app this extension is set up on;

@@ -65,6 +65,17 @@ def cors_origins(entries: str | Iterable[str]) -> list[str | re.Pattern[str]]:
         @jsonp(allowed_referrers=PAGES)
         def items(): ...
 
+    The patterns match whole origins:
+
+    >>> from flask_jsonp import cors_origins
+    >>> (pattern,) = cors_origins(["https://*.partner.example"])
+    >>> bool(pattern.fullmatch("https://shop.partner.example"))
+    True
+    >>> bool(pattern.fullmatch("https://xpartner.example"))
+    False
+    >>> cors_origins("*")
+    ['*']
+
     flask-cors reads any string holding ``*``, ``?``, ``$``, brackets or
     parentheses as a regular expression, and matches it at the start only:
     given ``"https://*.example.com"`` as such, it allows

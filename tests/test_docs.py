@@ -16,6 +16,7 @@ import click
 import pytest
 from flask import Flask
 from flask import request
+from flask_caching import Cache
 
 import flask_jsonp
 from flask_jsonp import jsonp
@@ -46,12 +47,163 @@ def test_every_test_security_md_links_exists(module_path: str, name: str) -> Non
     assert name.split("::")[-1].startswith("test_")
 
 
-@pytest.mark.parametrize(
-    "document", ["SECURITY.md", "BENCHMARKS.md", "docs/deploy.md", "docs/loader.md"]
-)
-def test_documents_the_readme_links_exist(document: str) -> None:
-    assert f"({document})" in (ROOT / "README.md").read_text(encoding="utf-8")
-    assert (ROOT / document).is_file()
+def security_table() -> list[list[str]]:
+    """The cells of each row of the table SECURITY.md opens with."""
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    lines = text.split("\n## ", 1)[0].splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    header, rule, *rows = table
+    assert set(rule) <= {"|", "-"}
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "threat",
+        "what flask-jsonp does",
+        "what you must do",
+        "shown by",
+    ]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def security_table_tests() -> list[tuple[str, str]]:
+    return sorted(
+        {test for row in security_table() for test in TEST_LINK.findall(row[3])}
+    )
+
+
+def test_security_md_opens_with_one_table_row_per_threat() -> None:
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    # The table comes before any section: a reader meets it first.
+    assert text.index("| threat |") < text.index("\n## ")
+    sections = re.findall(r"^### (\d+)\. ", text, re.MULTILINE)
+    rows = security_table()
+    numbers = [re.match(r"\[(\d+)\. ", row[0]) for row in rows]
+    assert [match[1] for match in numbers if match] == [
+        n
+        for n in sections
+        if n != "13"  # what the package assumes: no threat
+    ]
+    for row in rows:
+        assert len(row) == 4, row
+        assert all(row), row
+        # Every threat names at least one test, as a pytest node id.
+        assert TEST_LINK.findall(row[3]), row[0]
+        assert TEST_LINK.sub("", row[3]).strip(" `;") == "", row[3]
+
+
+@pytest.mark.parametrize(("module_path", "name"), security_table_tests())
+def test_every_test_the_security_table_names_exists(
+    module_path: str, name: str
+) -> None:
+    module = importlib.import_module("tests." + module_path.replace("/", "."))
+    function = getattr(module, name, None)
+    assert callable(function), f"tests/{module_path}.py::{name}"
+    assert name.startswith("test_")
+
+
+def test_a_cache_above_jsonp_without_the_extension_serves_a_refusal_to_all() -> None:
+    # What README.md, docs/quickstart.md and SECURITY.md warn of, and why they
+    # say to set up JSONP(app) when anything is stacked above @jsonp.
+    for with_extension in (False, True):
+        app = Flask(__name__)
+        cache = Cache(app, config={"CACHE_TYPE": "SimpleCache"})
+        if with_extension:
+            flask_jsonp.JSONP(app)
+
+        def user() -> dict[str, str]:
+            return {"user": "admin"}
+
+        app.get("/api/user")(cache.cached()(jsonp(user)))
+        client = app.test_client()
+        assert client.get("/api/user?callback=alert(1)").status_code == 400
+        # Then any page, with a good callback or none.
+        statuses = [
+            client.get(url).status_code
+            for url in ("/api/user", "/api/user?callback=onUser")
+        ]
+        assert statuses == ([200, 200] if with_extension else [400, 400])
+
+
+#: The extension object named like the decorator it hides: copying it gave
+#: ``TypeError: 'JSONP' object is not callable`` at the first ``@jsonp``.
+SHADOWING_NAME = re.compile(r"\bjsonp\s*=\s*JSONP\(")
+
+
+def documentation_and_sources() -> list[Path]:
+    paths = [ROOT / "README.md", ROOT / "PYPI.md", ROOT / "SECURITY.md"]
+    for folder, patterns in [
+        (ROOT / "docs", ("*.md", "*.rst", "*.py")),
+        (ROOT / "flask_jsonp", ("*.py", "*.md")),
+        (ROOT / "demo_site", ("*.py", "*.html", "*.md")),
+    ]:
+        for pattern in patterns:
+            paths += [p for p in folder.rglob(pattern) if "_build" not in p.parts]
+    return paths
+
+
+def test_no_example_names_the_extension_jsonp() -> None:
+    paths = documentation_and_sources()
+    assert ROOT / "flask_jsonp" / "extension.py" in paths
+    offenders = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in paths
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if SHADOWING_NAME.search(line)
+    ]
+    assert offenders == []
+
+
+#: A Markdown link's target, without its ``#fragment``.
+MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]*)[^)]*\)")
+
+
+def readme_local_links() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [
+        target
+        for target in MARKDOWN_LINK.findall(text)
+        if target and "://" not in target
+    ]
+
+
+def test_readme_local_links_exist() -> None:
+    missing = [link for link in readme_local_links() if not (ROOT / link).exists()]
+    assert readme_local_links()
+    assert missing == []
+
+
+#: The pages the README's short front door sends its readers to, for what it
+#: no longer says itself.
+README_SENDS_TO = [
+    "SECURITY.md",
+    "BENCHMARKS.md",
+    "CONTRIBUTING.md",
+    "docs/quickstart.md",
+    "docs/configuration.md",
+    "docs/callbacks.md",
+    "docs/loader.md",
+    "docs/loader-api.md",
+    "docs/extensions.md",
+    "docs/deploy.md",
+    "docs/retiring.md",
+    "docs/demo.md",
+    "docs/api.rst",
+]
+
+
+@pytest.mark.parametrize("document", README_SENDS_TO)
+def test_readme_links_the_documents(document: str) -> None:
+    assert document in readme_local_links()
+
+
+def test_readme_is_a_front_door() -> None:
+    # A user found the 18 KB README a design document; Flask-CORS's is ~5 KB.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme) < 8_000
+    for command in ("make demo", "make test"):
+        assert command in readme
+    # One quickstart: the server's view and the page that calls it.
+    assert len(python_blocks("README.md")) == 1
+    kinds = [kind for kind, _ in CODE_BLOCK_ANY.findall(readme)]
+    assert kinds.count("html+jinja") == 1
 
 
 #: A fenced code block in a Markdown document: its language and its code.
@@ -371,3 +523,56 @@ CODE_DIRECTIVES = ("{testcode}", "{testoutput}", "{doctest}", "{code-block}")
 #: Any fenced block, whatever its language or directive (``html+jinja``,
 #: ``{testcode}``).
 CODE_BLOCK_ANY = re.compile(r"^ *```(\S*)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
+
+
+#: A directive of docs/api.rst that documents one public object, and its name.
+API_DIRECTIVE = re.compile(
+    r"^\.\. (?:auto)?(?:function|class|exception|data):: (\w+)", re.MULTILINE
+)
+
+#: What makes an example that ``make doctest`` runs: Sphinx's doctest builder
+#: runs ``testcode`` and ``doctest`` blocks, and the ``>>>`` blocks of the
+#: docstrings autodoc pulls in.
+RUN_EXAMPLE_MARKERS = (".. testcode::", ".. doctest::", ">>> ")
+
+
+def api_entries() -> dict[str, str]:
+    """Each object documented in docs/api.rst: the text indented below its
+    directive, which Sphinx shows after the docstring.
+    """
+    text = (ROOT / "docs" / "api.rst").read_text(encoding="utf-8")
+    entries = {}
+    for match in API_DIRECTIVE.finditer(text):
+        body = []
+        for line in text[match.end() :].splitlines()[1:]:
+            if line and not line.startswith(" "):
+                break
+            body.append(line)
+        entries[match[1]] = "\n".join(body)
+    return entries
+
+
+@pytest.mark.parametrize("name", flask_jsonp.__all__)
+def test_every_public_name_has_an_example_that_doctest_runs(name: str) -> None:
+    entries = api_entries()
+    assert name in entries, f"{name} has no entry in docs/api.rst"
+    documented = getattr(flask_jsonp, name)
+    # Constants and signals have their text in api.rst; the rest, a docstring.
+    own_docstring = inspect.isfunction(documented) or inspect.isclass(documented)
+    texts = [entries[name], inspect.getdoc(documented) if own_docstring else ""]
+    assert any(
+        marker in (text or "") for text in texts for marker in RUN_EXAMPLE_MARKERS
+    ), f"{name} has no example that make doctest runs"
+
+
+@pytest.mark.parametrize("signal", ["jsonp_answered", "jsonp_refused"])
+def test_signal_entries_show_a_receiver(signal: str) -> None:
+    entry = api_entries()[signal]
+    receiver = re.search(r"def (\w+)\(sender, [^)]*\*\*extra\):", entry)
+    assert receiver, entry
+    assert f"{signal}.connect({receiver[1]}, app)" in entry
+
+
+def test_api_reference_gives_get_responses_return_type(api_page: ApiEntries) -> None:
+    text = api_page.text("flask_jsonp.JsonpRequestError.get_response")
+    assert "Return type: Response" in text, text

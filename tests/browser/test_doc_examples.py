@@ -246,7 +246,8 @@ LOADER_TEMPLATES = {"classic": 0, "module": 1, "copied file": 2}
 
 
 def test_every_example_is_run() -> None:
-    assert len(javascript("README.md")) == 1
+    # The README's one quickstart: the page is a template, with no other script.
+    assert len(javascript("README.md")) == 0
     assert len(templates("README.md")) == 1
     assert len(javascript("docs/deploy.md")) == 2
     assert len(templates("docs/loader.md")) == len(LOADER_TEMPLATES)
@@ -257,25 +258,16 @@ def test_every_example_is_run() -> None:
 
 
 @pytest.mark.browser
-def test_readme_loader_example_calls_the_quickstart_view(
+def test_loader_page_call_with_options(
     example_page: tuple[BrowserPage, ExampleApp, LiveServer],
 ) -> None:
+    # The call with options, once the README's too, calls the quickstart view.
     page, example, server = example_page
-    (code,) = javascript("README.md")
+    code = javascript("docs/loader.md")[3]
     page.evaluate(f"async () => {{\n{point_at(code, server)}\n}}")
     assert page.evaluate("window.outcomes") == [{"data": {"user": "admin"}}]
     (path,) = example.requests
     assert path.startswith("/api/user?id=7&callback=")
-
-
-@pytest.mark.browser
-def test_loader_page_call_with_options(
-    example_page: tuple[BrowserPage, ExampleApp, LiveServer],
-) -> None:
-    page, _, server = example_page
-    code = javascript("docs/loader.md")[3]
-    page.evaluate(f"async () => {{\n{point_at(code, server)}\n}}")
-    assert page.evaluate("window.outcomes") == [{"data": {"user": "admin"}}]
 
 
 @pytest.mark.browser
@@ -349,11 +341,12 @@ def test_envelope_option_on_a_view_without_the_envelope_rejects(
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("document", ["README.md", "PYPI.md"])
 def test_readme_template_example(
-    page: BrowserPage, example_server: tuple[ExampleApp, LiveServer]
+    page: BrowserPage, example_server: tuple[ExampleApp, LiveServer], document: str
 ) -> None:
     example, server = example_server
-    (template,) = templates("README.md")
+    (template,) = templates(document)
     show_example(page, example, server, template)
     assert page.errors == []
 

@@ -8,8 +8,10 @@ the WSGI environ) by :mod:`flask_jsonp.wrapping`, which decides when they run.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import zlib
+from collections.abc import Mapping
 from typing import Any
 from typing import cast
 
@@ -21,6 +23,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.http import parse_etags
 
 from .errors import add_nosniff
 from .errors import NOSNIFF
@@ -212,11 +215,62 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
     add_notice(response, plan)
 
 
+def script_etag(
+    seed: bytes,
+    callback: str,
+    envelope_status: int | None,
+    json_body: bytes,
+    view_etag: str | None = None,
+) -> str:
+    """The weak entity tag of a script answer: it differs per callback, per
+    data and per announcement, and from any tag of the plain JSON answer.
+
+    :param seed: the plan's :attr:`~flask_jsonp.plan.JsonpPlan.etag_seed`.
+    :param json_body: the JSON the script passes on; not read when
+        ``view_etag`` is given.
+    :param view_etag: the view's own ``ETag`` (a version it keeps): the tag is
+        derived from it, without hashing the body.
+    """
+    # Not for security: a tag only tells versions apart.
+    hasher = hashlib.sha1(seed, usedforsecurity=False)
+    hasher.update(b"%s\n%d\n" % (callback.encode(), envelope_status or 0))
+    if view_etag is None:
+        hasher.update(json_body)
+    else:
+        hasher.update(b"view-etag\n" + view_etag.encode("latin-1"))
+    return f'W/"{hasher.hexdigest()}"'
+
+
+def _tag(response: Response, tag: str, environ: Mapping[str, Any] | None) -> Response:
+    """Give a 200 script answer its tag, and make it a 304 Not Modified when
+    the request's ``If-None-Match`` matches it (weak comparison, as
+    :rfc:`9110` asks for ``If-None-Match``).
+    """
+    headers = response.headers
+    headers.add("ETag", tag)
+    if_none_match = None if environ is None else environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match and parse_etags(if_none_match).contains_weak(tag[3:-1]):
+        response.status_code = 304
+        response.response = []
+        # What a 304 keeps: the tag, Cache-Control, Vary, the announcements
+        # and nosniff; not the metadata of a body it does not have.
+        del headers["Content-Type"]
+        del headers["Content-Length"]
+    return response
+
+
 def answer_from_value(
-    app: Flask, plan: JsonpPlan, callback: str, rv: Any, private: bool
+    app: Flask,
+    plan: JsonpPlan,
+    callback: str,
+    rv: Any,
+    private: bool,
+    environ: Mapping[str, Any] | None = None,
 ) -> Response | None:
     """Build the answer to a dict or list return value (alone or in a tuple
     with an int status below 400) in one step; ``None`` for anything else.
+
+    :param environ: the request's WSGI environ, for ``If-None-Match``.
     """
     status: Any = None
     headers: Any = None
@@ -237,7 +291,8 @@ def answer_from_value(
     ):
         return None
     envelope_status = (status or 200) if plan.options.envelope else None
-    built = jsonp_body(callback, dumps(app, body), envelope_status, plan.envelope_meta)
+    json_body = dumps(app, body)
+    built = jsonp_body(callback, json_body, envelope_status, plan.envelope_meta)
     chunks = built.chunks
     data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
     if headers is None:
@@ -255,13 +310,19 @@ def answer_from_value(
             add_notice(response, plan)
         if data is chunks:
             response.content_length = built.length
+        view_etag = None
     else:
         response = app.response_class(
             data, status=200 if envelope_status else status, headers=headers
         )
+        view_etag = response.headers.get("ETag")
         _set_answer_headers(response, plan, built.length)
     if private:
         make_private(response)
+    seed = plan.etag_seed
+    if seed is not None and response.status_code == 200:
+        tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
+        return _tag(response, tag, environ)
     return response
 
 
@@ -292,6 +353,7 @@ def answer_from_response(
     response: Response,
     private: bool,
     envelope_error: Any = None,
+    environ: Mapping[str, Any] | None = None,
 ) -> Response | None:
     """Build the JSONP answer for ``callback`` from a JSON response, as a new
     response: ``response`` itself is never changed, since the view that made
@@ -302,6 +364,7 @@ def answer_from_response(
     with the envelope, an error answers 200 and passes that to the callback
     with its status.
 
+    :param environ: the request's WSGI environ, for ``If-None-Match``.
     :return: the JSONP answer, or ``None`` if the response cannot become one.
     """
     status = response.status_code
@@ -315,16 +378,21 @@ def answer_from_response(
         json_body = None
     if json_body is None:
         return None
-    body = jsonp_body(
-        callback, json_body or b"null", status if envelope else None, plan.envelope_meta
-    )
+    envelope_status = status if envelope else None
+    json_body = json_body or b"null"
+    body = jsonp_body(callback, json_body, envelope_status, plan.envelope_meta)
     answer = copy_response(response)
     if envelope:
         answer.status_code = 200
     answer.response = body.chunks
+    view_etag = None if envelope_error is not None else response.headers.get("ETag")
     _set_answer_headers(answer, plan, body.length)
     if private:
         make_private(answer)
+    seed = plan.etag_seed
+    if seed is not None and answer.status_code == 200:
+        tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
+        return _tag(answer, tag, environ)
     return answer
 
 

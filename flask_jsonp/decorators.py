@@ -40,6 +40,7 @@ def jsonp(
     deprecation: datetime | None = None,
     sunset: datetime | None = None,
     deprecation_link: str | None = None,
+    etag: bool | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -57,6 +58,7 @@ def jsonp(
     deprecation: datetime | None = None,
     sunset: datetime | None = None,
     deprecation_link: str | None = None,
+    etag: bool | None = None,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Answer JSONP from a view that answers JSON.
 
@@ -121,6 +123,11 @@ def jsonp(
         without a callback are answered as before.
     :param deprecation_link: a page about the end of JSONP here, announced with
         ``Link: <url>; rel="deprecation"`` and ``meta.link``.
+    :param etag: ``True`` (the default): each script answer carries a weak
+        ``ETag`` that differs per callback, data and announcement (derived from
+        the view's own ``ETag`` when it sets one, without hashing the body),
+        and a request whose ``If-None-Match`` matches gets 304 Not Modified,
+        after every check. ``False``: no tag, no 304.
     :raise TypeError, ValueError: for invalid options, when decorating.
 
     .. versionadded:: 0.1
@@ -137,6 +144,7 @@ def jsonp(
             "deprecation": deprecation,
             "sunset": sunset,
             "deprecation_link": deprecation_link,
+            "etag": etag,
         }
     )
     if view is not None:

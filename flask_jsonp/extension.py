@@ -124,6 +124,7 @@ class JSONP:
         deprecation: datetime | None = None,
         sunset: datetime | None = None,
         deprecation_link: str | None = None,
+        etag: bool | None = None,
     ) -> Blueprint:
         """Answer JSONP from every view of ``blueprint``, as if each were
         decorated with :func:`~flask_jsonp.jsonp` with these options.
@@ -157,6 +158,7 @@ class JSONP:
         :param deprecation: as for :func:`~flask_jsonp.jsonp`.
         :param sunset: as for :func:`~flask_jsonp.jsonp`.
         :param deprecation_link: as for :func:`~flask_jsonp.jsonp`.
+        :param etag: as for :func:`~flask_jsonp.jsonp`.
         :return: the blueprint, for one-line use.
         :raise TypeError, ValueError: for invalid options, at once.
 
@@ -174,6 +176,7 @@ class JSONP:
                 "deprecation": deprecation,
                 "sunset": sunset,
                 "deprecation_link": deprecation_link,
+                "etag": etag,
             }
         )
         # Any: Flask 2.3 and 3 type the setup functions' return differently.

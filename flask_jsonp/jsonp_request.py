@@ -220,7 +220,13 @@ class JsonpRequest:
                 # Every other check accepted the callback: it can be answered.
                 envelope_error = error_data(response, self.refusal, trust_body=False)
                 answer = answer_from_response(
-                    app, plan, self.callback, response, self.private, envelope_error
+                    app,
+                    plan,
+                    self.callback,
+                    response,
+                    self.private,
+                    envelope_error,
+                    self.environ,
                 )
                 if answer is not None:
                     return answer
@@ -231,10 +237,18 @@ class JsonpRequest:
                 # (a rate limit, a login) only their status.
                 envelope_error = error_data(response, self.error, trust_body=from_view)
                 answer = answer_from_response(
-                    app, plan, callback, response, self.private, envelope_error
+                    app,
+                    plan,
+                    callback,
+                    response,
+                    self.private,
+                    envelope_error,
+                    self.environ,
                 )
         elif self.returned:
-            answer = answer_from_response(app, plan, callback, response, self.private)
+            answer = answer_from_response(
+                app, plan, callback, response, self.private, environ=self.environ
+            )
         if answer is not None:
             assert callback is not None
             self.answered_with(callback)

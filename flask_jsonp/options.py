@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "deprecation": None,
     "sunset": None,
     "deprecation_link": None,
+    "etag": True,
 }
 
 #: Options that shape the answer rather than guard it: the innermost layer that
@@ -61,6 +62,7 @@ SHAPING_OPTIONS = (
     "deprecation",
     "sunset",
     "deprecation_link",
+    "etag",
 )
 
 #: The value of ``allowed_referrers`` (and ``allowed_referrers_report_only``)
@@ -107,6 +109,9 @@ class JsonpOptions:
     sunset: datetime | None = None
     #: A page that tells the endpoint's users what to do.
     deprecation_link: str | None = None
+    #: Give each script answer a weak entity tag and answer a matching
+    #: ``If-None-Match`` with 304 Not Modified.
+    etag: bool = True
 
 
 def _names(value: str | Iterable[str], option: str) -> tuple[str, ...]:
@@ -201,6 +206,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "deprecation": _moment("deprecation"),
     "sunset": _moment("sunset"),
     "deprecation_link": _link,
+    "etag": bool,
 }
 
 
@@ -291,6 +297,7 @@ def resolve(
         deprecation=deprecation,
         sunset=sunset,
         deprecation_link=_link(shaping["deprecation_link"]),
+        etag=bool(shaping["etag"]),
     )
 
 

@@ -111,6 +111,13 @@ class JsonpPlan:
         #: The same facts as members of the envelope's ``meta``.
         self.envelope_meta = notice.meta
         self._sunset = None if options.sunset is None else options.sunset.timestamp()
+        #: What every entity tag of this plan's answers starts from: the
+        #: announcements, which are headers and not in the body; ``None`` when
+        #: answers carry no tag.
+        self.etag_seed: bytes | None = None
+        if options.etag:
+            announced = "\n".join(f"{name}: {value}" for name, value in notice.headers)
+            self.etag_seed = f"jsonp\n{announced}\n".encode()
 
     def find_callback(self, environ: Mapping[str, Any]) -> str | None:
         """Return the callback of the request, ``None`` if it asks for no

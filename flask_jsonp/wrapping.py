@@ -105,14 +105,15 @@ def _answer(
             return _plain_answer(app, rv)
         private = jsonp_request.private
         plan = jsonp_request.plan
-        answer = answer_from_value(app, plan, callback, rv, private)
+        environ = jsonp_request.environ
+        answer = answer_from_value(app, plan, callback, rv, private, environ)
         if answer is None:
             response = app.make_response(rv)
             envelope_error = None
             if plan.options.envelope and response.status_code >= 400:
                 envelope_error = error_data(response, None, trust_body=True)
             answer = answer_from_response(
-                app, plan, callback, response, private, envelope_error
+                app, plan, callback, response, private, envelope_error, environ
             )
             if answer is None:
                 # Not JSON (a redirect, a page, a file): answered as it is.
@@ -366,7 +367,9 @@ def jsonp_from_response(response: Response) -> Response:
         add_nosniff(response)
         return response
     plan = jsonp_request.plan
-    answer = answer_from_response(app, plan, callback, response, plan.private)
+    answer = answer_from_response(
+        app, plan, callback, response, plan.private, environ=environ
+    )
     if answer is not None:
         jsonp_request.answered_with(callback)
         return answer

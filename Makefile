@@ -18,7 +18,7 @@ MATRIX_PATH := $(subst $() ,:,$(strip $(PYENV_BINS) $(PATH)))
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[orjson]' --group dev
+	$(BIN)/python -m pip install --quiet -e '.[orjson,prometheus]' --group dev
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP) $(DEMO_STAMP)
 

@@ -53,6 +53,9 @@ nitpick_ignore = [
     # cors_origins returns re.Pattern objects; the Python 3.11 inventory
     # (Debian's python3-doc) documents their methods but not the class.
     ("py:class", "re.Pattern"),
+    # flask_jsonp.prometheus's registry parameter: prometheus-client's docs are
+    # not built with Sphinx, so there is no inventory to link it to.
+    ("py:class", "CollectorRegistry"),
 ]
 
 autodoc_member_order = "bysource"

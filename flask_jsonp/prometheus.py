@@ -173,7 +173,7 @@ class JsonpMetrics:
         *,
         registry: CollectorRegistry = REGISTRY,
     ) -> None:
-        self.pages = _checked_pages(pages)
+        self._default_pages = _checked_pages(pages)
         #: ``jsonp_answers_total``, labelled ``endpoint`` and ``page``.
         self.answers = Counter(
             "jsonp_answers",
@@ -203,7 +203,7 @@ class JsonpMetrics:
         :raise ValueError: for an entry of ``pages`` that ``allowed_referrers``
             refuses too.
         """
-        checked = self.pages if pages is None else _checked_pages(pages)
+        checked = self._default_pages if pages is None else _checked_pages(pages)
         app.extensions.setdefault(_EXTENSION_KEY, {})[self] = checked
         # One receiver per metrics object, whatever the apps: blinker connects
         # a bound method once per sender, so a second init_app cannot make it

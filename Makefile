@@ -9,6 +9,12 @@ STAMP := $(VENV)/.installed-$(SETUP_SUM)
 # includes the demo group, so it touches this stamp too.
 DEMO_STAMP := $(VENV)/.installed-demo-$(SETUP_SUM)
 SPHINX := $(BIN)/sphinx-build -E -W --keep-going -n
+# pip >= 26 prints the build backend's warnings, and setuptools warns on every
+# editable install that folders named like the package may shadow it: a banner
+# about the user's working directory, not this project. Only that one is
+# ignored; other warnings and every error still show.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation:UserWarning" \
+	$(BIN)/python -m pip install --quiet
 # The Pythons the matrix runs on: pyenv's builds where they are, else PATH.
 PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.1[0-3].*/bin)
 MATRIX_PATH := $(subst $() ,:,$(strip $(PYENV_BINS) $(PATH)))
@@ -17,15 +23,15 @@ MATRIX_PATH := $(subst $() ,:,$(strip $(PYENV_BINS) $(PATH)))
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[orjson]' --group dev
+	$(PIP_INSTALL) --upgrade 'pip>=25.1'
+	$(PIP_INSTALL) -e '.[orjson,prometheus]' --group dev
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP) $(DEMO_STAMP)
 
 $(DEMO_STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e . --group demo
+	$(PIP_INSTALL) 'pip>=25.1'
+	$(PIP_INSTALL) -e . --group demo
 	rm -f $(VENV)/.installed-*
 	touch $(DEMO_STAMP)
 

@@ -21,10 +21,16 @@ nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-#: The oldest supported release lines (setup.cfg: flask>=2.3, markupsafe>=2.1)
-#: with the Werkzeug of their time, and whatever pip picks as newest.
+#: The oldest supported release lines (setup.cfg: flask>=2.3, markupsafe>=2.1,
+#: and the prometheus extra's prometheus-client>=0.20) with the Werkzeug of
+#: their time, and whatever pip picks as newest.
 FLASKS = {
-    "lowest": ["flask==2.3.*", "werkzeug==2.3.*", "markupsafe==2.1.*"],
+    "lowest": [
+        "flask==2.3.*",
+        "werkzeug==2.3.*",
+        "markupsafe==2.1.*",
+        "prometheus-client==0.20.*",
+    ],
     "latest": ["flask", "werkzeug", "markupsafe"],
 }
 UNIT_TESTS = "not browser and not node and not load and not nginx"
@@ -56,7 +62,9 @@ def tests(session: nox.Session, flask: str) -> None:
         unpinned(name) if name in COMPANY else name
         for name in nox.project.dependency_groups(PYPROJECT, "test")
     ]
-    session.install(*test_group, "-e", ".[orjson]", *FLASKS[flask])
+    # The extras, as users install them: tests/test_prometheus.py runs with the
+    # prometheus extra's requirement, not only the test group's pin.
+    session.install(*test_group, "-e", ".[orjson,prometheus]", *FLASKS[flask])
     if flask == "latest":
         # A reused environment may hold an older release.
         session.install("--upgrade", *FLASKS[flask], *map(unpinned, COMPANY))

@@ -7,7 +7,7 @@ HEAD requests, which wrk cannot read. The run prints statuses by kind and fails
 (exit status 1) on an unexpected status, a kind of request never answered with
 its expected status, a 5xx, a bad body, a socket error, a replaced worker, RSS
 growth (read after a warm-up with the same mix) of ``--max-rss-growth-mb`` or
-more, or a page label of the metrics recipe outside the allowlist's entries,
+more, or a page label of ``flask_jsonp.prometheus`` outside the allowlist's entries,
 ``other`` and ``none``, though the mix sends pages never seen before. Exit
 status 2: wrk or gunicorn is missing.
 
@@ -43,7 +43,7 @@ HEAD_HEADERS = ("Content-Type", "Content-Length", "X-Content-Type-Options")
 
 MB = 1024 * 1024
 
-#: The page labels the metrics recipe may use, however many pages ask.
+#: The page labels ``flask_jsonp.prometheus`` may use, however many pages ask.
 METRIC_PAGES = {*ALLOWED_REFERRERS, "other", "none"}
 
 
@@ -71,8 +71,8 @@ def send_heads(port: int, stopping: threading.Event, tally: Counter[str]) -> Non
 
 
 def metric_pages(port: int) -> tuple[set[str], float]:
-    """Read ``/metrics`` from one worker: the page labels of the metrics
-    recipe's counters, and how many requests they counted.
+    """Read ``/metrics`` from one worker: the page labels of the
+    ``JsonpMetrics`` counters, and how many requests they counted.
     """
     url = f"http://127.0.0.1:{port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as answer:

@@ -3,7 +3,7 @@
 It uses every door and option of flask-jsonp: the decorator, ``jsonpify``,
 blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and its report-only
 twin, the envelope, ``deprecation``, ``sunset`` and ``deprecation_link``, and
-flask-cors with ``cors_origins``. The metrics recipe of the docs counts every
+flask-cors with ``cors_origins``. ``flask_jsonp.prometheus`` counts every
 JSONP request from the signals, and ``/metrics`` shows its counters.
 Answers echo the request's ``X-Soak-Kind`` header: wrk does not say which request
 a response answers.
@@ -24,11 +24,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client import generate_latest
 
-from docs.recipes.metrics import JsonpUsageMetrics
 from flask_jsonp import cors_origins
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
+from flask_jsonp.prometheus import JsonpMetrics
 
 #: Origins whose pages may read ``/api/private``.
 ALLOWED_REFERRERS = ["https://app.example", "https://*.example.com"]
@@ -52,7 +52,7 @@ def create_app() -> Flask:
     JSONP(app)
     CORS(app, resources=r"/api/private", origins=cors_origins(ALLOWED_REFERRERS))
     registry = CollectorRegistry()
-    JsonpUsageMetrics(registry).init_app(app, ALLOWED_REFERRERS)
+    JsonpMetrics(app, ALLOWED_REFERRERS, registry=registry)
 
     @app.get("/metrics")
     def metrics() -> Response:

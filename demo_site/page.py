@@ -10,6 +10,7 @@ allowlist of script hosts.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from flask import request
 from flask import Response
 from flask import send_from_directory
 from flask import url_for
+from werkzeug.exceptions import NotFound
+from werkzeug.security import safe_join
 
 from flask_jsonp import JSONP
 
@@ -37,8 +40,14 @@ DEFAULT_SLOW_DELAY = 3.0
 #: The callback a hostile page would send: script, not a function name.
 HOSTILE_CALLBACK = "alert(document.domain)//"
 
-#: Where ``make docs`` builds the documentation, in a checkout or an sdist.
-DOCS_BUILD = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+#: The documentation's Markdown sources, in a checkout or an sdist.
+DOCS_SOURCE = Path(__file__).resolve().parents[1] / "docs"
+
+#: Where ``make docs`` builds the documentation.
+DOCS_BUILD = DOCS_SOURCE / "_build" / "html"
+
+#: A Markdown heading: ``## What arrived``.
+_HEADING = re.compile(r"#{1,6}[ \t]+(?P<title>.+?)(?:[ \t]+#+)?[ \t]*")
 
 #: The policy of the documentation's pages, which Sphinx writes with inline
 #: styles and scripts of their own, not with this page's nonce. Inline scripts
@@ -47,6 +56,32 @@ DOCS_POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+def heading_anchor(title: str) -> str:
+    """Return the ``id`` the documentation gives a heading: MyST's
+    ``myst_heading_anchors``, GitHub's rule (lower case, punctuation dropped,
+    spaces as hyphens), so that ``page.html#what-arrived`` and
+    ``page.md#what-arrived`` reach the same section.
+    """
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def source_lines(text: str) -> list[tuple[str | None, str]]:
+    """Split a Markdown source into lines, each with the anchor of the heading
+    it is (``None`` for other lines and inside fenced code blocks).
+    """
+    lines: list[tuple[str | None, str]] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if fence is None and stripped[:3] in ("```", "~~~", ":::"):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        heading = _HEADING.fullmatch(line) if fence is None else None
+        lines.append((heading_anchor(heading["title"]) if heading else None, line))
+    return lines
 
 
 def check_origin(origin: str) -> str:
@@ -92,6 +127,7 @@ def create_page_app(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     slow_delay: float = DEFAULT_SLOW_DELAY,
     docs_dir: Path = DOCS_BUILD,
+    docs_source: Path = DOCS_SOURCE,
 ) -> Flask:
     """Create the page application.
 
@@ -101,6 +137,9 @@ def create_page_app(
         endpoint in the timeout and abort steps.
     :param docs_dir: the built documentation, served under ``/docs/``; where it
         is missing, ``/docs/`` says how to build it.
+    :param docs_source: the documentation's Markdown sources, which the page
+        links to, under ``/docs/source/``, for each page not built into
+        ``docs_dir``: a fresh checkout's links work before ``make docs``.
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -127,11 +166,13 @@ def create_page_app(
         return response
 
     def docs_url(page: str) -> str:
-        """The URL of a page of the documentation, or of its index (which says
-        how to build it) when that page is not there.
+        """The URL of a page of the documentation: its HTML where it is built,
+        else its Markdown source, else the index (which says how to build it).
         """
         if (docs_dir / f"{page}.html").is_file():
             return url_for("docs_file", filename=f"{page}.html")
+        if (docs_source / f"{page}.md").is_file():
+            return url_for("docs_source_file", page=page)
         return url_for("docs_file")
 
     @app.get("/")
@@ -156,5 +197,20 @@ def create_page_app(
         if filename == "" or filename.endswith("/"):
             filename += "index.html"
         return send_from_directory(docs_dir, filename)
+
+    @app.get("/docs/source/<page>.md")
+    def docs_source_file(page: str) -> str:
+        # Shown as text with the headings' anchors, not rendered: rendering
+        # MyST is Sphinx's job, and the demo does not install it.
+        path = safe_join(str(docs_source), f"{page}.md")
+        if path is None or not Path(path).is_file():
+            raise NotFound()
+        text = Path(path).read_text(encoding="utf-8")
+        return render_template(
+            "docs_source.html",
+            page=page,
+            lines=source_lines(text),
+            docs_dir=docs_dir,
+        )
 
     return app

@@ -6,6 +6,7 @@ every reference must resolve) and run its examples with ``make doctest``.
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
 from pathlib import Path
@@ -53,6 +54,9 @@ nitpick_ignore = [
     # cors_origins returns re.Pattern objects; the Python 3.11 inventory
     # (Debian's python3-doc) documents their methods but not the class.
     ("py:class", "re.Pattern"),
+    # flask_jsonp.prometheus's registry parameter: prometheus-client's docs are
+    # not built with Sphinx, so there is no inventory to link it to.
+    ("py:class", "CollectorRegistry"),
 ]
 
 autodoc_member_order = "bysource"
@@ -64,6 +68,21 @@ autodoc_preserve_defaults = True
 
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
+
+
+class _HideMystConfig(logging.Filter):
+    """Drop what myst-parser logs below a warning when the build starts: the
+    whole ``MdParserConfig(...)`` repr, a 1,000-character line on every build.
+    Its warnings and errors (an invalid ``myst_*`` option) still show, and
+    fail the build under ``-W``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+# Sphinx's loggers are the standard library's, under the "sphinx." prefix.
+logging.getLogger("sphinx.myst_parser.sphinx_ext.main").addFilter(_HideMystConfig())
 
 # Intersphinx ----------------------------------------------------------
 

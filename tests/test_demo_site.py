@@ -47,6 +47,7 @@ from demo_site.cli import main
 from demo_site.cli import parse_args
 from demo_site.page import check_origin
 from demo_site.page import DOCS_POLICY
+from demo_site.page import heading_anchor
 from demo_site.page import HOSTILE_CALLBACK
 from flask_jsonp.loader import STATIC_FOLDER
 from tests.helpers import assert_refused
@@ -64,6 +65,17 @@ PAGE_ORIGIN = "http://localhost:5000"
 
 #: Seconds the command-line tests wait for the demo to start or stop.
 PROCESS_TIMEOUT = 15.0
+
+#: The pages of the documentation that the demo's page links to.
+LINKED_DOCS = [
+    "index",
+    "quickstart",
+    "loader",
+    "security",
+    "callbacks",
+    "demo",
+    "retiring",
+]
 
 
 @pytest.fixture
@@ -249,15 +261,129 @@ def test_page_app_refuses_what_is_not_an_origin(origin: str) -> None:
         create_page_app(origin)
 
 
-def test_page_links_to_the_docs_pages_that_are_built(page_client: FlaskClient) -> None:
-    links = {
-        attrs["href"]
-        for tag, attrs in parse_tags(page_client.get("/").text).tags
-        if tag == "a"
+def page_links(client: FlaskClient, path: str = "/") -> set[str]:
+    """The targets of the links and stylesheets of one page."""
+    return {
+        href
+        for tag, attrs in parse_tags(client.get(path).text).tags
+        if tag in ("a", "link") and (href := attrs.get("href"))
     }
-    # quickstart.html is not in the stand-in build: its link goes to the index.
-    assert {"/docs/", "/docs/loader.html"} <= links
+
+
+def assert_every_link_works(client: FlaskClient, path: str = "/") -> set[str]:
+    """Follow every link of a page: each answers 200, and each ``#fragment``
+    names an element of its page. Return the links.
+    """
+    links = page_links(client, path)
+    for link in links:
+        assert link.startswith("/"), f"{link}: the page links off the demo"
+        target, _, fragment = link.partition("#")
+        response = client.get(target)
+        assert response.status_code == 200, f"{path} links to {link}: 404"
+        if fragment:
+            ids = {attrs.get("id") for _, attrs in parse_tags(response.text).tags}
+            assert fragment in ids, f"{path} links to {link}: no such section"
+        response.close()
+    return links
+
+
+def test_every_link_of_the_page_works_in_a_fresh_checkout(tmp_path: Path) -> None:
+    # Nothing built: the links show the Markdown sources of docs/.
+    app = create_page_app(API_ORIGIN, docs_dir=tmp_path / "html")
+    links = assert_every_link_works(app.test_client())
+    docs = {link.partition("#")[0] for link in links if link.startswith("/docs/")}
+    assert docs == {f"/docs/source/{page}.md" for page in LINKED_DOCS}
+    assert "/docs/source/demo.md#what-arrived" in links
+
+
+def test_every_link_of_the_page_works_with_the_docs_built(
+    page_client: FlaskClient,
+) -> None:
+    links = assert_every_link_works(page_client)
+    # The stand-in build has index.html and loader.html: those are linked as
+    # HTML, the other pages as their sources.
+    assert {
+        "/docs/index.html",
+        "/docs/loader.html",
+        "/docs/source/quickstart.md",
+    } <= links
     assert "/docs/quickstart.html" not in links
+    assert "/docs/source/loader.md" not in links
+
+
+@pytest.mark.parametrize("page", ["index", "demo", "retiring", "loader"])
+def test_every_link_of_a_docs_source_page_works(tmp_path: Path, page: str) -> None:
+    client = create_page_app(API_ORIGIN, docs_dir=tmp_path / "html").test_client()
+    assert_every_link_works(client, f"/docs/source/{page}.md")
+
+
+@pytest.mark.parametrize(
+    ("title", "anchor"),
+    [
+        # As MyST writes them in docs/_build/html (myst_heading_anchors = 3).
+        ("What arrived", "what-arrived"),
+        ("Moving to CORS", "moving-to-cors"),
+        ("The two-origin demo", "the-two-origin-demo"),
+        ("Counting it with Prometheus", "counting-it-with-prometheus"),
+        (
+            "`jsonp_loader()` and the `JSONP` extension",
+            "jsonp_loader-and-the-jsonp-extension",
+        ),
+        (
+            "Tighten the allowlist in report-only",
+            "tighten-the-allowlist-in-report-only",
+        ),
+        (
+            "12. Usage signals, and what they carry",
+            "12-usage-signals-and-what-they-carry",
+        ),
+    ],
+)
+def test_source_headings_carry_the_anchors_of_the_built_pages(
+    title: str, anchor: str
+) -> None:
+    assert heading_anchor(title) == anchor
+
+
+def test_docs_source_shows_the_markdown_as_text_with_its_headings(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "guide.md").write_text(
+        "# A guide\n\n<script>alert(1)</script>\n\n"
+        "```python\n# a comment, not a heading\n```\n\n## Next step ##\n"
+    )
+    client = create_page_app(
+        API_ORIGIN, docs_dir=tmp_path / "html", docs_source=source
+    ).test_client()
+    response = client.get("/docs/source/guide.md")
+    assert response.status_code == 200
+    tags = parse_tags(response.text).tags
+    assert "script" not in {tag for tag, _ in tags}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    ids = [attrs["id"] for _, attrs in tags if "id" in attrs]
+    assert ids == ["a-guide", "next-step"]
+    assert "make docs" in response.text
+    script_src = csp_directives(response.headers["Content-Security-Policy"])[
+        "script-src"
+    ]
+    assert script_src[0].startswith("'nonce-")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/source/missing.md",
+        "/docs/source/..%2Fsetup.md",
+        "/docs/source/../setup.md",
+        "/docs/source/conf.py",
+        "/docs/source/_build.md",
+    ],
+)
+def test_docs_source_serves_only_the_markdown_pages(tmp_path: Path, path: str) -> None:
+    client = create_page_app(API_ORIGIN, docs_dir=tmp_path / "html").test_client()
+    assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -286,11 +412,14 @@ def test_page_docs_refuse_paths_outside_the_build(page_client: FlaskClient) -> N
 def test_page_says_how_to_build_the_docs_when_they_are_not_built(
     tmp_path: Path,
 ) -> None:
-    client = create_page_app(API_ORIGIN, docs_dir=tmp_path / "html").test_client()
+    client = create_page_app(
+        API_ORIGIN, docs_dir=tmp_path / "html", docs_source=tmp_path / "none"
+    ).test_client()
     page = client.get("/")
     hrefs = {attrs.get("href") for tag, attrs in parse_tags(page.text).tags}
+    # Neither HTML nor sources: every link leads to how to build the docs.
     assert "/docs/" in hrefs
-    assert not [href for href in hrefs if href and href.endswith(".html")]
+    assert not [href for href in hrefs if href and href.endswith((".html", ".md"))]
     response = client.get("/docs/")
     assert response.status_code == 404
     assert "make docs" in response.text
@@ -821,6 +950,7 @@ page = create_page_app("http://127.0.0.1:5001").test_client()
 api = create_api_app("http://localhost:5000").test_client()
 assert page.get("/").status_code == 200
 assert page.get("/static/demo.js").status_code == 200
+assert page.get("/docs/source/index.md").status_code == 200
 assert api.get("/api/user?callback=f").status_code == 200
 assert api.get("/_demo/answers?target=/").status_code == 200
 assert api.get("/api/profile", headers={"Origin": "http://localhost:5000"}).json

@@ -140,12 +140,13 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
     for minor in range(10, 14):
         assert f"Programming Language :: Python :: 3.{minor}" in classifiers
     # Only the users' extra is published; the tools are dependency groups.
-    assert metadata.get_all("Provides-Extra") == ["orjson"]
+    assert metadata.get_all("Provides-Extra") == ["orjson", "prometheus"]
     requires = metadata.get_all("Requires-Dist") or []
     assert "flask>=2.3" in requires
     assert "markupsafe>=2.1" in requires
     assert 'flask-orjson>=2.0; extra == "orjson"' in requires
-    assert len(requires) == 3, requires
+    assert 'prometheus-client>=0.20; extra == "prometheus"' in requires
+    assert len(requires) == 4, requires
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     assert "jsonp = flask_jsonp.loader:cli" in wheel.read(entry_points).decode()
     (license_file,) = [n for n in wheel.namelist() if n.endswith("/LICENSE.txt")]

@@ -7,6 +7,11 @@ Flask's own are: connect a receiver for one app with
 :func:`~flask_jsonp.jsonp` decorator, blueprint mode or
 :func:`~flask_jsonp.jsonpify`. With no receiver connected, nothing is computed.
 
+A receiver that raises fails the request, as a failing view does: Flask answers
+the error (a 500 unless the app handles it), never the script, and that answer
+carries ``X-Content-Type-Options: nosniff`` like every answer of a JSONP
+endpoint.
+
 .. _blinker: https://blinker.readthedocs.io/
 """
 

@@ -55,10 +55,16 @@ class RouteAudit:
     that share the same options (a class-based view can declare JSONP on
     ``get`` and not on ``post``).
 
+    Its ``options`` are the effective options, every layer and the config
+    combined, as the endpoint's requests see them: each option is an
+    attribute named as the option. They are ``None`` when the endpoint
+    answers no JSONP after all (its options conflict, or its JSONP view is
+    hidden).
+
     .. versionadded:: 0.1
     """
 
-    #: The endpoint's name, or :data:`APP_WIDE_ENDPOINT`.
+    #: The endpoint's name, or ``"jsonpify (app-wide)"``.
     endpoint: str
     #: The URL rule, as Flask writes it; ``None`` for the app-wide row.
     rule: str | None
@@ -88,7 +94,7 @@ class RouteAudit:
 
     def as_json(self) -> dict[str, Any]:
         """The row as JSON-serialisable data: every option under its name
-        (``None`` where :attr:`options` is), datetimes in ISO 8601, each
+        (``None`` where ``options`` is), datetimes in ISO 8601, each
         allowlist as a list of its entries in their normalised form.
         """
         data: dict[str, Any] = {

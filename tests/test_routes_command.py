@@ -473,3 +473,16 @@ def test_guide_output_is_what_the_command_prints(
     result = module.app.test_cli_runner().invoke(cli, ["routes"])
     assert result.exit_code == 0, result.output
     assert result.output == shown
+
+
+def test_json_with_strict_keeps_stdout_json_and_exits_1(app: Flask) -> None:
+    @app.get("/status")
+    @timed
+    @jsonp
+    def status() -> dict[str, str]:
+        return {}
+
+    result = routes(app, "--json", "--strict")
+    assert result.exit_code == 1
+    listed = json.loads(result.stdout)
+    assert [len(row["warnings"]) for row in listed] == [1, 0]

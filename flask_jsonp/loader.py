@@ -19,6 +19,8 @@ from flask import url_for
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
+from .cli import routes_command
+
 #: Folder of the loader files inside the installed package.
 STATIC_FOLDER = Path(__file__).parent / "static"
 
@@ -142,6 +144,9 @@ def copy_loader_command(destination: Path, force: bool) -> None:
         click.echo(f"wrote {path}")
     if not written:
         click.echo(f"{destination} already has the current loader files.")
+
+
+cli.add_command(routes_command)
 
 
 def register_loader(app: Flask) -> None:

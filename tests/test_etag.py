@@ -74,11 +74,14 @@ def serve(app: Flask, layout: str, data: dict[str, Any], **options: Any) -> None
     if layout == "jsonpify":
         app.add_url_rule("/data", "data", lambda: jsonpify(data))
         return
-    view: View
-    if layout == "response":
-        view = jsonp(**options)(lambda: jsonify(data))
-    else:
-        view = jsonp(**options)(lambda: data)
+
+    def as_value() -> dict[str, Any]:
+        return data
+
+    def as_response() -> Response:
+        return jsonify(data)
+
+    view: View = jsonp(**options)(as_response if layout == "response" else as_value)
     if layout == "stacked":
         view = above(view)
     app.add_url_rule("/data", "data", view, methods=["GET", "POST"])
@@ -180,7 +183,7 @@ def test_a_refused_page_with_a_valid_tag_gets_its_refusal(
 
 
 def test_a_views_own_etag_is_the_source_of_the_tag(app: Flask) -> None:
-    version = {"etag": "v1", "body": {"n": 1}}
+    version: dict[str, Any] = {"etag": "v1", "body": {"n": 1}}
 
     @app.get("/data")
     @jsonp

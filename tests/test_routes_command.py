@@ -115,6 +115,7 @@ def test_function_view_is_listed_with_its_options_field_by_field(app: Flask) -> 
         "deprecation": "2030-01-01T00:00:00+00:00",
         "sunset": "2030-07-01T00:00:00+00:00",
         "deprecation_link": "https://api.example/retiring",
+        "etag": True,
         "days_left": 30,
         "warnings": [],
         "notes": [],

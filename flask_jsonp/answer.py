@@ -241,11 +241,26 @@ def script_etag(
     return f'W/"{hasher.hexdigest()}"'
 
 
-def _tag(response: Response, tag: str, environ: Mapping[str, Any] | None) -> Response:
-    """Give a 200 script answer its tag, and make it a 304 Not Modified when
-    the request's ``If-None-Match`` matches it (weak comparison, as
-    :rfc:`9110` asks for ``If-None-Match``).
+def _finish_answer(
+    response: Response,
+    plan: JsonpPlan,
+    callback: str,
+    envelope_status: int | None,
+    json_body: bytes,
+    view_etag: str | None,
+    private: bool,
+    environ: Mapping[str, Any] | None,
+) -> Response:
+    """Make a script answer private where the page decided it, give a 200 its
+    tag, and make it a 304 Not Modified when the request's ``If-None-Match``
+    matches (weak comparison, as :rfc:`9110` asks for ``If-None-Match``).
     """
+    if private:
+        make_private(response)
+    seed = plan.etag_seed
+    if seed is None or response.status_code != 200:
+        return response
+    tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
     headers = response.headers
     headers.add("ETag", tag)
     if_none_match = None if environ is None else environ.get("HTTP_IF_NONE_MATCH")
@@ -317,13 +332,16 @@ def answer_from_value(
         )
         view_etag = response.headers.get("ETag")
         _set_answer_headers(response, plan, built.length)
-    if private:
-        make_private(response)
-    seed = plan.etag_seed
-    if seed is not None and response.status_code == 200:
-        tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
-        return _tag(response, tag, environ)
-    return response
+    return _finish_answer(
+        response,
+        plan,
+        callback,
+        envelope_status,
+        json_body,
+        view_etag,
+        private,
+        environ,
+    )
 
 
 def _json_bytes(response: Response) -> bytes | None:
@@ -387,13 +405,9 @@ def answer_from_response(
     answer.response = body.chunks
     view_etag = None if envelope_error is not None else response.headers.get("ETag")
     _set_answer_headers(answer, plan, body.length)
-    if private:
-        make_private(answer)
-    seed = plan.etag_seed
-    if seed is not None and answer.status_code == 200:
-        tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
-        return _tag(answer, tag, environ)
-    return answer
+    return _finish_answer(
+        answer, plan, callback, envelope_status, json_body, view_etag, private, environ
+    )
 
 
 def finished_copy(response: Response, private: bool) -> Response:

@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
+from tests.conftest import in_mode
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
@@ -29,16 +30,9 @@ EVIL = "https://evil.example"
 View = Callable[..., Any]
 
 
-@pytest.fixture(params=["extension", "decorator-alone"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def app(app: Flask, mode: str) -> Flask:
-    if mode == "extension":
-        JSONP(app)
-    return app
+    return in_mode(app, mode)
 
 
 def _get(

@@ -30,6 +30,7 @@ from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
 from flask_jsonp.discovery import is_jsonp_wrapper
 from flask_jsonp.endpoints import is_check_request_hook
+from tests.conftest import in_mode
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
@@ -41,18 +42,9 @@ SECRET = {"secret": "s3cr3t"}
 View = Callable[..., Any]
 
 
-@pytest.fixture(params=["extension", "decorator-alone"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def app(app: Flask, mode: str) -> Flask:
-    app.config["TESTING"] = False
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    if mode == "extension":
-        JSONP(app)
-    return app
+    return in_mode(app, mode)
 
 
 def login_required(view: View) -> View:

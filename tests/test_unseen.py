@@ -22,6 +22,7 @@ from flask_jsonp import JSONP
 from flask_jsonp import jsonp
 from flask_jsonp import jsonp_answered
 from flask_jsonp import jsonp_refused
+from tests.conftest import in_mode
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
 from tests.node import NodeRunner
@@ -33,18 +34,9 @@ DATA = {"settings": "s3cret"}
 View = Callable[..., Any]
 
 
-@pytest.fixture(params=["extension", "decorator-alone"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def app(app: Flask, mode: str) -> Flask:
-    app.config["TESTING"] = False
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    if mode == "extension":
-        JSONP(app)
-    return app
+    return in_mode(app, mode)
 
 
 def _get(app: Flask, url: str, page: str | None = ALLOWED) -> TestResponse:
@@ -176,6 +168,15 @@ def test_a_memoized_page_is_never_made_private_in_place(app: Flask) -> None:
 # JSONP views hidden below a decorator without functools.wraps.
 
 
+def hiding(view: View) -> View:
+    """A decorator written without functools.wraps."""
+
+    def hidden(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    return hidden
+
+
 def hiding_cache(store: dict[str, Any]) -> Callable[[View], View]:
     """A cache decorator written without functools.wraps, keyed on the path
     alone: the worst a user could stack above ``@jsonp``.
@@ -217,12 +218,6 @@ def test_a_hidden_jsonp_view_never_builds_a_script_a_cache_could_keep(
 
 
 def test_a_hidden_jsonp_view_still_refuses_what_its_options_refuse(app: Flask) -> None:
-    def hiding(view: View) -> View:
-        def hidden(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, **kwargs)
-
-        return hidden
-
     @app.get("/settings")
     @hiding
     @jsonp(allowed_referrers=[ALLOWED])
@@ -239,12 +234,6 @@ def test_the_extension_names_a_hidden_jsonp_view_on_the_first_request(
 ) -> None:
     app = Flask(__name__)
     JSONP(app)
-
-    def hiding(view: View) -> View:
-        def hidden(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, **kwargs)
-
-        return hidden
 
     @app.get("/settings")
     @hiding

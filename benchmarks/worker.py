@@ -1,0 +1,183 @@
+"""A process measuring one revision's ``flask_jsonp``, for
+:mod:`benchmarks.bench_inprocess`: ``python -m benchmarks.worker CODE_ROOT``.
+
+It loads the ``flask_jsonp`` package of ``CODE_ROOT`` (and nothing else from
+there: the benchmark code and every other package come from this tree and
+environment), then answers one JSON message per line on stdin, one JSON line
+on stdout, until stdin closes:
+
+- ``{"op": "hello"}``: where ``flask_jsonp`` was loaded from;
+- ``{"op": "prepare", "variants": [...]}``: build each variant's app and
+  caller, check its answer, and report its CPU time per call, or why the
+  revision cannot run it;
+- ``{"op": "measure", "index": i, "count": n}``: one sample of ``n`` calls of
+  variant ``i``, in µs of this process's CPU time and of wall clock per call;
+- ``{"op": "anatomy", "index": i, "count": n}``: what ``n`` calls leave to the
+  garbage collector and allocate (see :func:`anatomy`).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import os
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def load_package(code_root: Path) -> Path:
+    """Import ``flask_jsonp`` from ``code_root`` alone: its folder, not the
+    whole root, goes on the import path, so that the revision's ``tests`` or
+    ``benchmarks`` never shadow this tree's.
+    """
+    folder = code_root / "flask_jsonp"
+    spec = importlib.util.spec_from_file_location(
+        "flask_jsonp", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["flask_jsonp"] = module
+    spec.loader.exec_module(module)
+    return Path(str(module.__file__)).resolve()
+
+
+def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
+    """What ``count`` calls cost beside their instructions, per call.
+
+    - ``collections``, ``gc_us``: collections of the garbage collector, and
+      their time (``gc.callbacks``);
+    - ``uncollectable_left``: container objects that only the collector can
+      free (reference cycles), counted by collecting after the calls;
+    - ``blocks_kept_after_one_call``: memory blocks (tracemalloc) a call
+      leaves allocated, for the collector to free; ``peak_kib_of_one_call``:
+      the most memory one call has allocated at once;
+    - ``cpu_gc_off_us`` with ``cpu_gc_on_us``: CPU time with the collector
+      disabled and enabled.
+    """
+    started: list[float] = []
+    spent: list[float] = []
+
+    def track(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.process_time())
+        else:
+            spent.append(time.process_time() - started.pop())
+
+    gc.collect()
+    before = [stats["collections"] for stats in gc.get_stats()]
+    gc.callbacks.append(track)
+    try:
+        cpu = time.process_time()
+        for _ in range(count):
+            call()
+        cpu_on = time.process_time() - cpu
+    finally:
+        gc.callbacks.remove(track)
+    after = [stats["collections"] for stats in gc.get_stats()]
+    left = gc.collect()
+    gc.disable()
+    try:
+        cpu = time.process_time()
+        for _ in range(count):
+            call()
+        cpu_off = time.process_time() - cpu
+    finally:
+        gc.enable()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        call()  # anything allocated once, on a first traced call, is not counted
+        gc.collect()
+        mine = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        first = tracemalloc.take_snapshot().filter_traces(mine)
+        tracemalloc.reset_peak()
+        current = tracemalloc.get_traced_memory()[0]
+        call()
+        peak = tracemalloc.get_traced_memory()[1] - current
+        second = tracemalloc.take_snapshot().filter_traces(mine)
+    finally:
+        tracemalloc.stop()
+    kept = second.compare_to(first, "filename")
+    blocks = sum(stat.count_diff for stat in kept)
+    result = {
+        f"gen{generation}_collections": (b - a) / count
+        for generation, (a, b) in enumerate(zip(before, after, strict=True))
+    }
+    result |= {
+        "gc_us": sum(spent) / count * 1e6,
+        "uncollectable_left": left / count,
+        "cpu_gc_on_us": cpu_on / count * 1e6,
+        "cpu_gc_off_us": cpu_off / count * 1e6,
+        "blocks_kept_after_one_call": float(blocks),
+        "peak_kib_of_one_call": peak / 1024,
+    }
+    return result
+
+
+def main(argv: list[str]) -> int:
+    # The answers go to the original stdout; anything else printed, to stderr.
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def answer(message: dict[str, Any]) -> None:
+        answers.write(json.dumps(message) + "\n")
+
+    package = load_package(Path(argv[0]).resolve())
+    # Imported after flask_jsonp, which they import in turn.
+    from .bench_inprocess import Variant
+
+    calls: list[Callable[[], bytes] | None] = []
+    for line in sys.stdin:
+        message = json.loads(line)
+        try:
+            op = message["op"]
+            if op == "hello":
+                answer({"flask_jsonp": str(package)})
+            elif op == "prepare":
+                results: list[dict[str, Any]] = []
+                for fields in message["variants"]:
+                    try:
+                        call = Variant.from_json(fields).caller()
+                    except Exception as error:  # a feature the revision lacks
+                        calls.append(None)
+                        results.append({"missing": f"{type(error).__name__}: {error}"})
+                        continue
+                    calls.append(call)
+                    results.append({"cost": timed(call, 30)[0]})
+                answer({"results": results})
+            elif op == "measure":
+                call = calls[message["index"]]
+                assert call is not None
+                cpu, wall = timed(call, message["count"])
+                answer({"cpu": cpu, "wall": wall})
+            elif op == "anatomy":
+                call = calls[message["index"]]
+                assert call is not None
+                answer(anatomy(call, message["count"]))
+            else:
+                answer({"error": f"unknown op {op!r}"})
+        except Exception as error:
+            answer({"error": f"{type(error).__name__}: {error}"})
+    return 0
+
+
+def timed(call: Callable[[], object], count: int) -> tuple[float, float]:
+    """Time ``count`` calls: µs of this process's CPU time and of wall clock
+    per call. Garbage left by whatever ran before is collected first, so that
+    no variant pays for another's.
+    """
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        call()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return cpu / count * 1e6, wall / count * 1e6
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -51,8 +51,8 @@ def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
 
     - ``collections``, ``gc_us``: collections of the garbage collector, and
       their time (``gc.callbacks``);
-    - ``uncollectable_left``: container objects that only the collector can
-      free (reference cycles), counted by collecting after the calls;
+    - ``cycle_objects``: objects that only the collector could free (reference
+      cycles): what its collections during the calls and one after them found;
     - ``blocks_kept_after_one_call``: memory blocks (tracemalloc) a call
       leaves allocated, for the collector to free; ``peak_kib_of_one_call``:
       the most memory one call has allocated at once;
@@ -61,12 +61,14 @@ def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
     """
     started: list[float] = []
     spent: list[float] = []
+    collected: list[int] = []
 
     def track(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             started.append(time.process_time())
         else:
             spent.append(time.process_time() - started.pop())
+            collected.append(info["collected"])
 
     gc.collect()
     before = [stats["collections"] for stats in gc.get_stats()]
@@ -79,7 +81,7 @@ def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
     finally:
         gc.callbacks.remove(track)
     after = [stats["collections"] for stats in gc.get_stats()]
-    left = gc.collect()
+    left = sum(collected) + gc.collect()
     gc.disable()
     try:
         cpu = time.process_time()
@@ -110,7 +112,7 @@ def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
     }
     result |= {
         "gc_us": sum(spent) / count * 1e6,
-        "uncollectable_left": left / count,
+        "cycle_objects": left / count,
         "cpu_gc_on_us": cpu_on / count * 1e6,
         "cpu_gc_off_us": cpu_off / count * 1e6,
         "blocks_kept_after_one_call": float(blocks),

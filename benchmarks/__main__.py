@@ -257,12 +257,18 @@ def _memory() -> str:
     )
 
 
-def _run(sections: Sequence[str], quick: bool, profile: bool, against: str) -> Results:
+def _run(
+    sections: Sequence[str],
+    quick: bool,
+    profile: bool,
+    against: str,
+    scenarios: Sequence[str],
+) -> Results:
     results, chromium = Results(), ""
     try:
         if "inprocess" in sections:
             common.log(f"in-process: the WSGI app called directly, against {against}")
-            inprocess = bench_inprocess.run(quick, against)
+            inprocess = bench_inprocess.run(quick, against, scenarios)
             results.rows += inprocess.rows
             results.against = inprocess.table()
     except common.BenchmarkError as error:
@@ -301,15 +307,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the flask-jsonp commit the in-process section compares this tree"
         f" with (default: {bench_inprocess.DEFAULT_AGAINST}, the previous release)",
     )
+    add(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="in-process: only the scenarios whose name contains TEXT",
+    )
     optional = argparse.BooleanOptionalAction
     add("--write", action=optional, help="write the report (default: full run)")
     add("--profile", action=optional, help="profile, memory (default: full run)")
     arguments = parser.parse_args(argv)
     sections = [name for name in SECTIONS if name in (arguments.only or SECTIONS)]
     full = not arguments.quick and len(sections) == len(SECTIONS)
+    full = full and not arguments.scenario
     started, load = time.monotonic(), os.getloadavg()[0]
     profile = full if arguments.profile is None else arguments.profile
-    results = _run(sections, arguments.quick, profile, arguments.against)
+    results = _run(
+        sections, arguments.quick, profile, arguments.against, arguments.scenario
+    )
     minutes = (time.monotonic() - started) / 60
     load_text = f"1-minute load average {load:.2f} at the start and"
     load_text += f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"

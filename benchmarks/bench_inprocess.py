@@ -18,11 +18,13 @@ time.
 from __future__ import annotations
 
 import cProfile
+import random
 import statistics
 import sysconfig
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +41,10 @@ from .bench_app import create_app
 #: the previous release's code. There is no tag yet: name one here when there is.
 DEFAULT_AGAINST = "d1c0416"
 
-#: CPU seconds of one batch, and rounds (full run, quick run).
-BATCH_SECONDS = (0.05, 0.005)
-ROUNDS = (15, 2)
+#: CPU seconds of one sample of a variant (in
+#: :data:`~benchmarks.worker.SLICES` slices), and rounds (full run, quick run).
+BATCH_SECONDS = (0.03, 0.004)
+ROUNDS = (20, 2)
 
 #: The kinds of request, by name: the app's set-up (see
 #: :func:`~benchmarks.bench_app.create_app`), the URL path prefix, and whether a
@@ -108,7 +111,11 @@ class Scenario:
 
 #: What the in-process section compares, in the order of its table. A row for a
 #: feature the older revision lacks (an option, a config key) is measured for
-#: this tree only. Rows to add with ETag support, for instance:
+#: this tree only. ``jsonp-signalled`` has no row: a receiver connected to the
+#: usage signals makes every app of the process send them (blinker's
+#: ``receivers`` is global), which slowed every JSONP row by 5 µs when it
+#: shared their process; ``python -m benchmarks.instructions jsonp-signalled``
+#: counts it in a process of its own. Rows to add with ETag support, for instance:
 #: ``Scenario("small: JSONP_ETAG on vs off", Variant("jsonp",
 #: config=(("JSONP_ETAG", False),)), Variant("jsonp", config=(("JSONP_ETAG",
 #: True),)), target)`` and ``Scenario("small: 304 vs a full JSONP answer",
@@ -163,11 +170,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         Variant("bare"),
         Variant("json"),
         0.97,
-    ),
-    Scenario(
-        "small: JSONP, a signal receiver connected vs none",
-        Variant("jsonp"),
-        Variant("jsonp-signalled"),
     ),
     Scenario(
         "small: JSONP of a view returning jsonify() vs plain JSON",
@@ -323,12 +325,25 @@ class InProcess:
         return "\n".join([text, *(f"- {line}" for line in self.missing)])
 
 
-def run(quick: bool = False, against: str = DEFAULT_AGAINST) -> InProcess:
+def run(
+    quick: bool = False,
+    against: str = DEFAULT_AGAINST,
+    scenarios: Sequence[str] = (),
+) -> InProcess:
     """Measure every scenario on this tree and on ``against``, in interleaved
     rounds, each side in a worker process of its own.
 
+    :param scenarios: measure only the scenarios whose name contains one of
+        these strings (all if empty).
     :raise BenchmarkError: the revision cannot be checked out or a worker failed.
     """
+    chosen = [
+        scenario
+        for scenario in SCENARIOS
+        if not scenarios or any(text in scenario.name for text in scenarios)
+    ]
+    if not chosen:
+        raise common.BenchmarkError(f"no scenario's name contains {scenarios}")
     from .revision import checkout
     from .revision import describe_tree
     from .revision import Worker
@@ -336,9 +351,7 @@ def run(quick: bool = False, against: str = DEFAULT_AGAINST) -> InProcess:
     root, short = checkout(against)
     labels = ("this tree", short)
     common.log(f"in-process: this tree is {describe_tree()}")
-    variants = list(
-        dict.fromkeys(v for s in SCENARIOS for v in (s.baseline, s.candidate))
-    )
+    variants = list(dict.fromkeys(v for s in chosen for v in (s.baseline, s.candidate)))
     missing: list[str] = []
     indexes: dict[Measured, int] = {}
     costs: dict[Measured, float] = {}
@@ -364,22 +377,34 @@ def run(quick: bool = False, against: str = DEFAULT_AGAINST) -> InProcess:
             cost = costs.get((labels[0], variant), costs[label, variant])
             counts[label, variant] = max(20, int(BATCH_SECONDS[quick] * 1e6 / cost))
 
-        def measure(measured: Measured) -> common.Sample:
-            message = {"op": "measure", "index": indexes[measured]}
-            answer = workers[measured[0]].ask(message | {"count": counts[measured]})
-            return common.Sample(answer["cpu"], answer["wall"])
-
-        # A block per app family, both sides in it, so that a round measures
-        # the two sides of each scenario close together in time.
-        families: dict[tuple[Any, ...], list[Measured]] = {}
-        for label, variant in indexes:
+        # A sample measures the variants of one app family (provider, size,
+        # hook, config) in turns; the two sides take turns too, in an order that
+        # alternates from round to round, and the families are shuffled.
+        families: dict[tuple[Any, ...], list[Variant]] = {}
+        for variant in variants:
             key = (variant.provider, variant.size, variant.hook, variant.config)
-            families.setdefault(key, []).append((label, variant))
-        samples = common.run_rounds(
-            list(families.values()), ROUNDS[quick], measure, "in-process"
-        )
+            families.setdefault(key, []).append(variant)
+        samples: dict[Measured, list[common.Sample]] = {m: [] for m in indexes}
+        order = random.Random(1905)
+        rounds = ROUNDS[quick]
+        for number in range(rounds):
+            common.log(f"in-process: round {number + 1}/{rounds}")
+            for family in order.sample(list(families.values()), len(families)):
+                for label in labels[:: 1 if number % 2 else -1]:
+                    measured = [(label, v) for v in family if (label, v) in indexes]
+                    if not measured:
+                        continue
+                    found = workers[label].ask(
+                        {
+                            "op": "measure",
+                            "indexes": [indexes[m] for m in measured],
+                            "counts": [counts[m] for m in measured],
+                        }
+                    )["samples"]
+                    for m, (cpu, wall) in zip(measured, found, strict=True):
+                        samples[m].append(common.Sample(cpu, wall))
     comparisons = []
-    for scenario in SCENARIOS:
+    for scenario in chosen:
         pairs = [
             ((label, scenario.baseline), (label, scenario.candidate))
             for label in labels

@@ -10,8 +10,9 @@ on stdout, until stdin closes:
 - ``{"op": "prepare", "variants": [...]}``: build each variant's app and
   caller, check its answer, and report its CPU time per call, or why the
   revision cannot run it;
-- ``{"op": "measure", "index": i, "count": n}``: one sample of ``n`` calls of
-  variant ``i``, in µs of this process's CPU time and of wall clock per call;
+- ``{"op": "measure", "indexes": [i, ...], "counts": [n, ...]}``: one sample
+  of ``n`` calls of each variant ``i``, taking turns (see :func:`timed`), in µs
+  of this process's CPU time and of wall clock per call;
 - ``{"op": "anatomy", "index": i, "count": n}``: what ``n`` calls leave to the
   garbage collector and allocate (see :func:`anatomy`).
 """
@@ -26,8 +27,10 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from typing import cast
 
 
 def load_package(code_root: Path) -> Path:
@@ -150,13 +153,15 @@ def main(argv: list[str]) -> int:
                         results.append({"missing": f"{type(error).__name__}: {error}"})
                         continue
                     calls.append(call)
-                    results.append({"cost": timed(call, 30)[0]})
+                    results.append({"cost": timed([call], [30 * SLICES])[0][0]})
                 answer({"results": results})
             elif op == "measure":
-                call = calls[message["index"]]
-                assert call is not None
-                cpu, wall = timed(call, message["count"])
-                answer({"cpu": cpu, "wall": wall})
+                chosen = [calls[index] for index in message["indexes"]]
+                assert all(chosen)
+                found = timed(
+                    cast(list[Callable[[], bytes]], chosen), message["counts"]
+                )
+                answer({"samples": found})
             elif op == "anatomy":
                 call = calls[message["index"]]
                 assert call is not None
@@ -168,17 +173,38 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def timed(call: Callable[[], object], count: int) -> tuple[float, float]:
-    """Time ``count`` calls: µs of this process's CPU time and of wall clock
-    per call. Garbage left by whatever ran before is collected first, so that
-    no variant pays for another's.
+#: Slices of a sample: the variants of a sample take turns, a slice of each at a
+#: time. On a shared machine a process's CPU time per call nearly doubles while
+#: another process shares its core (or the virtual CPU is descheduled while it
+#: is charged): variants measured in turns, slice by slice, share that alike.
+SLICES = 4
+
+
+def timed(
+    calls: Sequence[Callable[[], object]], counts: Sequence[int]
+) -> list[tuple[float, float]]:
+    """Time ``counts[i]`` calls of each ``calls[i]``, in :data:`SLICES` turns:
+    µs of this process's CPU time and of wall clock per call, for each.
+
+    The young garbage is collected before each slice, untimed: each slice pays
+    for the collections its own calls bring about, not for another variant's,
+    short of what is left when it ends.
     """
-    gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(count):
-        call()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return cpu / count * 1e6, wall / count * 1e6
+    cpu_times, wall_times = [0.0] * len(calls), [0.0] * len(calls)
+    per_slice = [max(1, count // SLICES) for count in counts]
+    for turn in range(SLICES):
+        for index in [*range(turn % len(calls), len(calls)), *range(turn % len(calls))]:
+            call, count = calls[index], per_slice[index]
+            gc.collect(1)
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(count):
+                call()
+            cpu_times[index] += time.process_time() - cpu
+            wall_times[index] += time.perf_counter() - wall
+    return [
+        (cpu / (count * SLICES) * 1e6, wall / (count * SLICES) * 1e6)
+        for cpu, wall, count in zip(cpu_times, wall_times, per_slice, strict=True)
+    ]
 
 
 if __name__ == "__main__":

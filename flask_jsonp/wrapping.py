@@ -84,9 +84,13 @@ from .state import state_for
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: The WSGI environ key of the :class:`JsonpRequest` of a request to a JSONP
-#: endpoint.
-REQUEST_KEY = "flask_jsonp.request"
+#: The attribute of Flask's request object holding the :class:`JsonpRequest` of
+#: a request to a JSONP endpoint. Not a WSGI environ key: the JsonpRequest holds
+#: the environ, and the environ holding it back would be a reference cycle,
+#: which only the garbage collector frees, later, in another request's time
+#: (Flask breaks its own request-environ cycle when the request ends). From the
+#: request object nothing leads back once Flask has.
+REQUEST_ATTR = "_flask_jsonp_request"
 
 #: Set in the WSGI environ when a JSONP request is refused, so that
 #: :func:`~flask_jsonp.jsonpify` in the error handler answers plain JSON.
@@ -487,7 +491,7 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
         # A proxy's attribute costs four times _get_current_object().
         req = request._get_current_object()  # type: ignore[attr-defined]
         environ = req.environ
-        jsonp_request: JsonpRequest | None = environ.get(REQUEST_KEY)
+        jsonp_request: JsonpRequest | None = getattr(req, REQUEST_ATTR, None)
         app: Flask = (
             current_app._get_current_object()  # type: ignore[attr-defined]
             if jsonp_request is None
@@ -518,7 +522,7 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
             jsonp_request = JsonpRequest(
                 app, environ, record.plan, record.covered, record.view
             )
-            environ[REQUEST_KEY] = jsonp_request
+            setattr(req, REQUEST_ATTR, jsonp_request)
             if record.view is jsonp_view:
                 jsonp_request.check()
                 return _answer(app, jsonp_request, call, args, kwargs)
@@ -529,19 +533,16 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
         # Called as a function by another view, or below a decorator that
         # hides it (no __wrapped__): it answers on its own, and is forgotten
         # when it returns.
-        previous = environ.get(REQUEST_KEY)
+        previous = getattr(req, REQUEST_ATTR, None)
         jsonp_request = JsonpRequest(
             app, environ, plan_for(app, layers), frozenset({jsonp_view}), jsonp_view
         )
-        environ[REQUEST_KEY] = jsonp_request
+        setattr(req, REQUEST_ATTR, jsonp_request)
         try:
             jsonp_request.check()
             return _answer(app, jsonp_request, call, args, kwargs)
         finally:
-            if previous is None:
-                environ.pop(REQUEST_KEY, None)
-            else:
-                environ[REQUEST_KEY] = previous
+            setattr(req, REQUEST_ATTR, previous)
 
     setattr(jsonp_view, _SELF_ATTR, jsonp_view)
     setattr(jsonp_view, _LAYERS_ATTR, layers)
@@ -600,11 +601,10 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             # which is a JSONP wrapper (the view's own, or the guard): it
             # checks the request before anything it wraps runs.
             return
-        environ = req.environ
         jsonp_request = JsonpRequest(
-            app, environ, record.plan, record.covered, record.view
+            app, req.environ, record.plan, record.covered, record.view
         )
-        environ[REQUEST_KEY] = jsonp_request
+        setattr(req, REQUEST_ATTR, jsonp_request)
         # Another hook may answer before the view does (a rate limit, a
         # login): that answer goes through finish().
         jsonp_request.finish_later()
@@ -640,8 +640,9 @@ def jsonp_from_response(response: Response) -> Response:
 
     .. versionadded:: 0.1
     """
-    environ = request.environ
-    if REQUEST_KEY in environ or REFUSED_KEY in environ:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
+    if getattr(req, REQUEST_ATTR, None) is not None or REFUSED_KEY in environ:
         add_nosniff(response)
         return response
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -1,15 +1,19 @@
 """The cost of JSONP without a server, against another revision of flask-jsonp.
 
-A sample is a batch of calls ``app(environ, start_response)``, body consumed and
-closed as a WSGI server does, timed with :func:`time.process_time` (the CPU
-time of the process that runs them: the verdict) and :func:`time.perf_counter`
-(the wall clock, printed beside it). Two versions of a package cannot share a
-process: this tree's ``flask_jsonp`` runs in one :mod:`benchmarks.worker`
-process, the revision's (:data:`DEFAULT_AGAINST` unless told otherwise, checked
-out by :mod:`benchmarks.revision`) in another, and every variant of both is
-measured once per round, the two workers taking turns, so that other load
-slows both alike. Each :data:`SCENARIOS` ratio is taken within one worker, from
-samples of the same round: baseline ÷ candidate CPU time, median of the rounds.
+A call is ``app(environ, start_response)``, body consumed and closed as a WSGI
+server does, timed with :func:`time.process_time` (the CPU time of the process
+that runs it: the verdict) and :func:`time.perf_counter` (the wall clock,
+printed beside it). Two versions of a package cannot share a process: this
+tree's ``flask_jsonp`` runs in one :mod:`benchmarks.worker` process, the
+revision's (:data:`DEFAULT_AGAINST` unless told otherwise, checked out by
+:mod:`benchmarks.revision`) in another. In each round, the variants of an app
+family are measured together by each worker in turn, in slices that take turns
+(:func:`benchmarks.worker.timed`), so that other load slows a scenario's two
+sides alike. Each :data:`SCENARIOS` ratio is taken within one worker, from the
+same round: baseline ÷ candidate CPU time, median of the rounds. Ratios across
+the two workers (printed too) also carry what differs between two processes
+(memory layout, hash seeds): up to 25 % for one variant in one run.
+
 pyperf and pytest-benchmark run one benchmark after the other (pyperf in fresh
 processes, on the wall clock), not variants interleaved round by round, in CPU
 time.
@@ -300,13 +304,13 @@ class InProcess:
             mine, other = comparison.row(ours), comparison.row(theirs)
             target = comparison.scenario.target
             line = [comparison.scenario.name, "—" if target is None else f"≥ {target}"]
-            for row in (mine, other):
+            for side, row in enumerate((mine, other)):
                 if row is None:
                     line += ["not measured", ""]
                 else:
                     spread = f"{min(row.ratios):.3f} to {max(row.ratios):.3f}"
                     line += [f"{row.ratio:.3f} ({spread})", f"{row.wall_ratio:.3f}"]
-                if row is mine:
+                if side == 0:  # the verdict is this tree's
                     line.append(mine.verdict if mine else "")
             for index in (0, 1):
                 if mine is None or other is None:

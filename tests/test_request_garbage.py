@@ -85,9 +85,14 @@ def test_a_jsonp_request_leaves_no_reference_cycle(
 ) -> None:
     app = _app(extension, hook, stacked)
     environ = EnvironBuilder("/data", query_string=query).get_environ()
-    answers = []
+    answers: list[str] = []
+
+    def start_response(status: str, *_: Any) -> Callable[[bytes], object]:
+        answers.append(status)
+        return lambda data: None
+
     for _ in range(3):  # the first request readies the endpoints
-        body = app(dict(environ), lambda status, headers, *_: answers.append(status))
+        body = app(dict(environ), start_response)
         data = b"".join(body)
         getattr(body, "close", lambda: None)()
     assert answers == ["200 OK"] * 3

@@ -14,7 +14,9 @@ on stdout, until stdin closes:
   of ``n`` calls of each variant ``i``, taking turns (see :func:`timed`), in µs
   of this process's CPU time and of wall clock per call;
 - ``{"op": "anatomy", "index": i, "count": n}``: what ``n`` calls leave to the
-  garbage collector and allocate (see :func:`anatomy`).
+  garbage collector and allocate (see :func:`anatomy`);
+- ``{"op": "trace", "index": i, "count": n}``: bytecodes and Python calls per
+  call (see :func:`trace`).
 """
 
 from __future__ import annotations
@@ -124,6 +126,34 @@ def anatomy(call: Callable[[], object], count: int) -> dict[str, float]:
     return result
 
 
+def trace(call: Callable[[], object], count: int) -> dict[str, float]:
+    """Python bytecodes executed and Python functions called per call, in
+    total and by function (``name (file)``): the same code and input give the
+    same counts, whatever else the machine runs.
+    """
+    counts: dict[str, float] = {}
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes, frame.f_trace_lines = True, False
+        code = frame.f_code
+        key = f"{code.co_qualname} ({Path(code.co_filename).name})"
+        counts[f"calls: {key}"] = counts.get(f"calls: {key}", 0) + 1
+
+        def opcode(frame: Any, event: str, arg: Any) -> Any:
+            counts[key] = counts.get(key, 0) + 1
+            return opcode
+
+        return opcode
+
+    sys.settrace(tracer)
+    try:
+        for _ in range(count):
+            call()
+    finally:
+        sys.settrace(None)
+    return {key: value / count for key, value in counts.items()}
+
+
 def main(argv: list[str]) -> int:
     # The answers go to the original stdout; anything else printed, to stderr.
     answers = os.fdopen(os.dup(1), "w", buffering=1)
@@ -162,6 +192,10 @@ def main(argv: list[str]) -> int:
                     cast(list[Callable[[], bytes]], chosen), message["counts"]
                 )
                 answer({"samples": found})
+            elif op == "trace":
+                call = calls[message["index"]]
+                assert call is not None
+                answer(trace(call, message["count"]))
             elif op == "anatomy":
                 call = calls[message["index"]]
                 assert call is not None

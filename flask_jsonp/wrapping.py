@@ -626,8 +626,14 @@ def _ready_endpoints(app: Flask, state: JsonpState, hook: Callable[[], None]) ->
         for record in state.endpoints.values()
     ):
         hooks = app.before_request_funcs.get(None, [])
-        # A new list: Flask may be iterating over the current one.
-        app.before_request_funcs[None] = [item for item in hooks if item is not hook]
+        # A new list: Flask may be iterating over the current one. None at all
+        # if it would be empty: Flask then skips the key instead of looping
+        # over an empty list on every request.
+        others = [item for item in hooks if item is not hook]
+        if others:
+            app.before_request_funcs[None] = others
+        else:
+            app.before_request_funcs.pop(None, None)
 
 
 def jsonp_from_response(response: Response) -> Response:

@@ -76,8 +76,9 @@ class Results:
 
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: The in-process section's table against another revision.
+    #: The in-process section's table against another revision, and its name.
     against: str = ""
+    revision: str = ""
     profile: str = ""
     memory: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -144,7 +145,7 @@ def markdown(results: Results, command: str, minutes: float, load: str) -> str:
     ]
     if results.against:
         out.append(
-            "## In-process, against the previous release\n\nThe same scenarios"
+            f"## In-process, against {results.revision}\n\nThe same scenarios"
             " measured on the code of another revision, in a worker process of its"
             " own, in the same rounds: each side's ratio, and each side's CPU time"
             f" per request over the other's.\n\n{results.against}\n"
@@ -271,6 +272,7 @@ def _run(
             inprocess = bench_inprocess.run(quick, against, scenarios)
             results.rows += inprocess.rows
             results.against = inprocess.table()
+            results.revision = inprocess.labels[1]
     except common.BenchmarkError as error:
         results.notes.append(f"In-process was not measured: {error}.")
     try:

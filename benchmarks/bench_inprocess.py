@@ -303,7 +303,10 @@ class InProcess:
         for comparison in self.comparisons:
             mine, other = comparison.row(ours), comparison.row(theirs)
             target = comparison.scenario.target
-            line = [comparison.scenario.name, "—" if target is None else f"≥ {target}"]
+            line = [
+                comparison.scenario.name,
+                "—" if target is None else f"≥ {target:.2f}",
+            ]
             for side, row in enumerate((mine, other)):
                 if row is None:
                     line += ["not measured", ""]

@@ -54,7 +54,7 @@ def test_the_quick_comparison_with_a_revision_reports_every_scenario(
         line = next(row for row in table.splitlines() if scenario.name in row)
         assert "not measured" not in line, line
         if scenario.target is not None:
-            assert f"≥ {scenario.target}" in line
+            assert f"≥ {scenario.target:.2f}" in line
 
 
 def test_a_scenario_a_side_cannot_run_is_reported_not_fatal(

@@ -79,3 +79,38 @@ def test_a_scenario_a_side_cannot_run_is_reported_not_fatal(
     unknown_line = next(row for row in table.splitlines() if "| unknown" in row)
     assert unknown_line.count("not measured") == 2
     assert sum("JSONP_NO_SUCH_OPTION" in line for line in found.missing) == 2
+
+
+def test_a_revalidated_variant_sends_the_etag_it_was_given_and_expects_304() -> None:
+    _require_bench_group()
+    from flask import Flask
+    from flask import jsonify
+    from flask import request
+    from flask import Response
+
+    from benchmarks.bench_inprocess import make_caller
+
+    app = Flask(__name__)
+    etags: list[str | None] = []
+
+    @app.get("/bare/<size>")
+    def bare(size: str) -> Response:
+        etags.append(request.headers.get("If-None-Match"))
+        answer = jsonify(size=size)
+        answer.add_etag()
+        return answer.make_conditional(request)
+
+    call = make_caller(app, "small", "bare", revalidate=True)
+    assert call() == b""  # 304 Not Modified: no body
+    first, *revalidated = etags
+    assert first is None
+    assert revalidated and all(etag and etag.startswith('"') for etag in revalidated)
+
+
+def test_revalidating_an_answer_without_an_etag_is_refused() -> None:
+    _require_bench_group()
+    from benchmarks.bench_app import create_app
+    from benchmarks.bench_inprocess import make_caller
+
+    with pytest.raises(RuntimeError, match="without an ETag"):
+        make_caller(create_app("standard", "plain"), "small", "bare", revalidate=True)

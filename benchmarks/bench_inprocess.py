@@ -119,14 +119,11 @@ class Scenario:
 #: usage signals makes every app of the process send them (blinker's
 #: ``receivers`` is global), which slowed every JSONP row by 5 µs when it
 #: shared their process; ``python -m benchmarks.instructions jsonp-signalled``
-#: counts it in a process of its own. Rows to add with ETag support, for instance:
-#: ``Scenario("small: JSONP_ETAG on vs off", Variant("jsonp",
-#: config=(("JSONP_ETAG", False),)), Variant("jsonp", config=(("JSONP_ETAG",
-#: True),)), target)`` and ``Scenario("small: 304 vs a full JSONP answer",
-#: Variant("jsonp", config=ETAG_ON), Variant("jsonp", config=ETAG_ON,
-#: revalidate=True), target)``.
+#: counts it in a process of its own.
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("small: JSONP vs plain JSON", Variant("bare"), Variant("jsonp"), 0.90),
+    Scenario(
+        "small, standard: JSONP vs plain JSON", Variant("bare"), Variant("jsonp"), 0.90
+    ),
     Scenario(
         "small, orjson: JSONP vs plain JSON",
         Variant("bare", provider="orjson"),
@@ -134,7 +131,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         0.88,
     ),
     Scenario(
-        "big: JSONP vs plain JSON",
+        "big, standard: JSONP vs plain JSON",
         Variant("bare", size="big"),
         Variant("jsonp", size="big"),
         0.97,
@@ -146,40 +143,55 @@ SCENARIOS: tuple[Scenario, ...] = (
         0.95,
     ),
     Scenario(
-        "small: flask-jsonp vs flask-jsonpify",
+        "small, standard: flask-jsonp vs flask-jsonpify",
         Variant("jsonpify"),
         Variant("jsonp"),
         1.10,
     ),
     Scenario(
-        "small: a view without JSONP, JSONP(app) vs without",
+        "small, standard: a view without JSONP, JSONP(app) vs without",
         Variant("bare"),
         Variant("bare-in-jsonp-app"),
         0.98,
     ),
     Scenario(
-        "another hook, small: JSONP vs plain JSON",
+        "small, standard, another hook: JSONP vs plain JSON",
         Variant("bare", hook=True),
         Variant("jsonp", hook=True),
         0.88,
     ),
     Scenario(
-        "another hook: a view without JSONP, JSONP(app) vs without",
+        "small, standard, another hook: a view without JSONP, JSONP(app) vs without",
         Variant("bare", hook=True),
         Variant("bare-in-jsonp-app", hook=True),
         0.98,
     ),
     Scenario(
-        "small: @jsonp without callback vs no decorator",
+        "small, standard: @jsonp without callback vs no decorator",
         Variant("bare"),
         Variant("json"),
         0.97,
     ),
     Scenario(
-        "small: JSONP of a view returning jsonify() vs plain JSON",
+        "small, standard: JSONP of a view returning jsonify() vs plain JSON",
         Variant("bare"),
         Variant("jsonp-response"),
     ),
+    # ETag support (option ``etag``, config JSONP_ETAG, on by default) adds its
+    # rows here; d1c0416 refuses the config key, so they are measured for this
+    # tree only (the table says so). For instance:
+    # Scenario(
+    #     "small, standard: JSONP, JSONP_ETAG on vs off",
+    #     Variant("jsonp", config=(("JSONP_ETAG", False),)),
+    #     Variant("jsonp", config=(("JSONP_ETAG", True),)),
+    #     TARGET,
+    # ),
+    # Scenario(
+    #     "small, standard: a 304 vs a full JSONP answer",
+    #     Variant("jsonp", config=(("JSONP_ETAG", True),)),
+    #     Variant("jsonp", config=(("JSONP_ETAG", True),), revalidate=True),
+    #     TARGET,
+    # ),
 )
 
 #: Calls profiled by :func:`profile`, and functions listed in each of its tables.
@@ -257,7 +269,7 @@ class Comparison:
         """The scenario's row for one side, ``None`` if it could not run it."""
         if side not in self.sides:
             return None
-        labels = ("baseline", "candidate")
+        labels = (self.scenario.baseline.kind, self.scenario.candidate.kind)
         return common.Row(
             "in-process",
             self.scenario.name,

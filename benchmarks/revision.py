@@ -24,6 +24,10 @@ from .common import ROOT
 #: Worktrees of compared revisions, one per commit, kept between runs.
 CACHE_DIR = ROOT / ".bench-cache" / "worktrees"
 
+#: Worktrees kept: the least recently used beyond these are removed (each run
+#: of the smoke test compares with a new HEAD).
+MAX_WORKTREES = 4
+
 
 def _git(*arguments: str, cwd: Path = ROOT) -> str:
     try:
@@ -55,6 +59,7 @@ def checkout(revision: str) -> tuple[Path, str]:
     if (path / "flask_jsonp" / "__init__.py").is_file():
         try:
             if _git("rev-parse", "HEAD", cwd=path) == commit:
+                path.touch()  # recently used: kept by _forget_old_worktrees
                 return path, short
         except BenchmarkError:
             pass  # not a worktree any more: made anew
@@ -62,7 +67,23 @@ def checkout(revision: str) -> tuple[Path, str]:
     _git("worktree", "prune")  # forgets worktrees whose folder is gone
     path.parent.mkdir(parents=True, exist_ok=True)
     _git("worktree", "add", "--detach", "--force", str(path), commit)
+    _forget_old_worktrees()
     return path, short
+
+
+def _forget_old_worktrees() -> None:
+    """Remove the least recently used worktrees beyond :data:`MAX_WORKTREES`."""
+    folders = sorted(
+        (folder for folder in CACHE_DIR.iterdir() if folder.is_dir()),
+        key=lambda folder: folder.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[MAX_WORKTREES:]:
+        try:
+            _git("worktree", "remove", "--force", str(folder))
+        except BenchmarkError:
+            shutil.rmtree(folder, ignore_errors=True)
+    _git("worktree", "prune")
 
 
 class Worker:

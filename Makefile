@@ -66,7 +66,10 @@ demo: $(DEMO_STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 
-## Measure the cost of JSONP against plain JSON, Express and flask-jsonpify.
+## Measure the cost of JSONP against plain JSON, Express and flask-jsonpify, and
+## in-process against the previous release's code (a git worktree in .bench-cache/).
+## Another revision: make bench ARGS="--against d1c0416"; a smoke run: ARGS=--quick;
+## only the in-process rows: ARGS="--only inprocess".
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 

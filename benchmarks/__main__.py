@@ -76,6 +76,9 @@ class Results:
 
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The in-process section's table against another revision, and its name.
+    against: str = ""
+    revision: str = ""
     profile: str = ""
     memory: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -140,6 +143,13 @@ def markdown(results: Results, command: str, minutes: float, load: str) -> str:
         f"{INTRODUCTION}\n\n{table(results.rows)}\n",
         "![Ratios of this run](benchmarks/results.png)\n",
     ]
+    if results.against:
+        out.append(
+            f"## In-process, against {results.revision}\n\nThe same scenarios"
+            " measured on the code of another revision, in a worker process of its"
+            " own, in the same rounds: each side's ratio, and each side's CPU time"
+            f" per request over the other's.\n\n{results.against}\n"
+        )
     if missed := [row for row in results.rows if not row.met]:
         out.append("## Targets missed\n")
         for row in missed:
@@ -248,11 +258,23 @@ def _memory() -> str:
     )
 
 
-def _run(sections: Sequence[str], quick: bool, profile: bool) -> Results:
+def _run(
+    sections: Sequence[str],
+    quick: bool,
+    profile: bool,
+    against: str,
+    scenarios: Sequence[str],
+) -> Results:
     results, chromium = Results(), ""
-    if "inprocess" in sections:
-        common.log("in-process: the WSGI app called directly")
-        results.rows += bench_inprocess.run(quick)
+    try:
+        if "inprocess" in sections:
+            common.log(f"in-process: the WSGI app called directly, against {against}")
+            inprocess = bench_inprocess.run(quick, against, scenarios)
+            results.rows += inprocess.rows
+            results.against = inprocess.table()
+            results.revision = inprocess.labels[1]
+    except common.BenchmarkError as error:
+        results.notes.append(f"In-process was not measured: {error}.")
     try:
         if "http" in sections:
             common.log("HTTP: gunicorn and Express driven by wrk")
@@ -280,18 +302,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     add = parser.add_argument
     add("--only", action="append", choices=SECTIONS, help="run only this section")
     add("--quick", action="store_true", help="fewer, shorter rounds: a smoke run")
+    add(
+        "--against",
+        default=bench_inprocess.DEFAULT_AGAINST,
+        metavar="REVISION",
+        help="the flask-jsonp commit the in-process section compares this tree"
+        f" with (default: {bench_inprocess.DEFAULT_AGAINST}, the previous release)",
+    )
+    add(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="in-process: only the scenarios whose name contains TEXT",
+    )
     optional = argparse.BooleanOptionalAction
     add("--write", action=optional, help="write the report (default: full run)")
     add("--profile", action=optional, help="profile, memory (default: full run)")
     arguments = parser.parse_args(argv)
     sections = [name for name in SECTIONS if name in (arguments.only or SECTIONS)]
     full = not arguments.quick and len(sections) == len(SECTIONS)
+    full = full and not arguments.scenario
     started, load = time.monotonic(), os.getloadavg()[0]
     profile = full if arguments.profile is None else arguments.profile
-    results = _run(sections, arguments.quick, profile)
+    results = _run(
+        sections, arguments.quick, profile, arguments.against, arguments.scenario
+    )
     minutes = (time.monotonic() - started) / 60
     load_text = f"1-minute load average {load:.2f} at the start and"
     load_text += f" {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores"
+    if results.against:
+        print(f"In-process, against {arguments.against}:\n{results.against}\n")
     print(table(results.rows), *results.notes, sep="\n")
     print(results.profile, results.memory, f"Duration: {minutes:.1f} min", sep="\n\n")
     if full if arguments.write is None else arguments.write:  # default: a full run

@@ -15,6 +15,7 @@ with it and a receiver connected to the usage signals.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,10 @@ from flask import Response
 from flask import send_file
 from flask_jsonpify import jsonpify
 
+# Only what every revision compared by ``--against`` has: the signals are
+# imported where they are used.
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
-from flask_jsonp import jsonp_answered
-from flask_jsonp import jsonp_refused
 
 #: The JSON providers compared: Flask's own and flask-orjson's.
 PROVIDERS = ("standard", "orjson")
@@ -106,7 +107,13 @@ window.run = async (library, count, path) => {
 SETUPS = ("plain", "extension", "signalled")
 
 
-def create_app(provider: str = "standard", setup: str = "extension") -> Flask:
+def create_app(
+    provider: str = "standard",
+    setup: str = "extension",
+    *,
+    hook: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> Flask:
     """Build the benchmark app with Flask's JSON provider or flask-orjson's.
 
     :param provider: ``"standard"`` or ``"orjson"``.
@@ -114,8 +121,13 @@ def create_app(provider: str = "standard", setup: str = "extension") -> Flask:
         ``JSONP(app)``; ``"signalled"``: that, and a receiver connected to
         :data:`~flask_jsonp.jsonp_answered` and
         :data:`~flask_jsonp.jsonp_refused` that counts what they send.
+    :param hook: add one trivial app-wide ``before_request`` function, as most
+        apps have one (Flask-Limiter, CSRFProtect, flask-talisman).
+    :param config: app config set before the extension is, e.g. ``JSONP_*``
+        keys.
     """
     app = Flask(__name__)
+    app.config.update(config or {})
     if provider == "orjson":
         from flask_orjson import OrjsonProvider
 
@@ -126,7 +138,13 @@ def create_app(provider: str = "standard", setup: str = "extension") -> Flask:
         raise ValueError(f"setup must be one of {SETUPS}")
     if setup != "plain":
         JSONP(app)
+    if hook:
+        # Added after JSONP(app), as an extension set up later would be.
+        app.before_request(_trivial_hook)
     if setup == "signalled":
+        from flask_jsonp import jsonp_answered
+        from flask_jsonp import jsonp_refused
+
         sent: list[int] = [0]
 
         def count(sender: Flask, **extra: Any) -> None:
@@ -162,3 +180,9 @@ def create_app(provider: str = "standard", setup: str = "extension") -> Flask:
         return send_file(script, mimetype="text/javascript")
 
     return app
+
+
+def _trivial_hook() -> None:
+    """A ``before_request`` function that does nothing: what any hook costs
+    Flask to call, and what it makes the extension do.
+    """

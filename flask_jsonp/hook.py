@@ -14,7 +14,7 @@ from .endpoints import endpoint_record
 from .endpoints import HOOK_ATTR
 from .endpoints import ready_endpoints
 from .jsonp_request import JsonpRequest
-from .jsonp_request import REQUEST_KEY
+from .jsonp_request import REQUEST_ATTR
 from .options import EXTENSION_KEY
 from .state import JsonpState
 from .wrapping import make_guard
@@ -57,11 +57,10 @@ def check_request_hook(app: Flask) -> Callable[[], None]:
             # which is a JSONP wrapper (the view's own, or the guard): it
             # checks the request before anything it wraps runs.
             return
-        environ = req.environ
         jsonp_request = JsonpRequest(
-            app, environ, record.plan, record.covered, record.view
+            app, req.environ, record.plan, record.covered, record.view
         )
-        environ[REQUEST_KEY] = jsonp_request
+        setattr(req, REQUEST_ATTR, jsonp_request)
         # Another hook may answer before the view does (a rate limit, a
         # login): that answer goes through finish().
         jsonp_request.finish_later()
@@ -87,5 +86,11 @@ def _ready(app: Flask, state: JsonpState, hook: Callable[[], None]) -> None:
         )
     ):
         hooks = app.before_request_funcs.get(None, [])
-        # A new list: Flask may be iterating over the current one.
-        app.before_request_funcs[None] = [item for item in hooks if item is not hook]
+        # A new list: Flask may be iterating over the current one. None at all
+        # if it would be empty: Flask then skips the key instead of looping
+        # over an empty list on every request.
+        others = [item for item in hooks if item is not hook]
+        if others:
+            app.before_request_funcs[None] = others
+        else:
+            app.before_request_funcs.pop(None, None)

@@ -29,9 +29,13 @@ from .signals import jsonp_answered
 from .signals import send_answered
 from .signals import send_refused
 
-#: The WSGI environ key of the :class:`JsonpRequest` of a request to a JSONP
-#: endpoint.
-REQUEST_KEY = "flask_jsonp.request"
+#: The attribute of Flask's request object holding the :class:`JsonpRequest` of
+#: a request to a JSONP endpoint. Not a WSGI environ key: the JsonpRequest holds
+#: the environ, and the environ holding it back would be a reference cycle,
+#: which only the garbage collector frees, later, in another request's time
+#: (Flask breaks its own request-environ cycle when the request ends). From the
+#: request object nothing leads back once Flask has.
+REQUEST_ATTR = "_flask_jsonp_request"
 
 #: Set in the WSGI environ when a JSONP request is refused, so that
 #: :func:`~flask_jsonp.jsonpify` in the error handler answers plain JSON.

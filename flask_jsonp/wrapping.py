@@ -72,7 +72,7 @@ from .errors import add_nosniff
 from .errors import NOSNIFF
 from .jsonp_request import JsonpRequest
 from .jsonp_request import REFUSED_KEY
-from .jsonp_request import REQUEST_KEY
+from .jsonp_request import REQUEST_ATTR
 from .plan import APP_LAYERS
 from .plan import Layers
 from .plan import plan_for
@@ -223,19 +223,17 @@ def _unseen(
     request with its own options, and return the view's value as it is.
     """
     _report_unseen(app, wrapper)
-    previous = environ.get(REQUEST_KEY)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    previous = getattr(req, REQUEST_ATTR, None)
     jsonp_request = JsonpRequest(
         app, environ, plan_for(app, layers), frozenset({wrapper}), wrapper
     )
-    environ[REQUEST_KEY] = jsonp_request
+    setattr(req, REQUEST_ATTR, jsonp_request)
     try:
         jsonp_request.check()
         return _hand_on(jsonp_request, call, args, kwargs)
     finally:
-        if previous is None:
-            environ.pop(REQUEST_KEY, None)
-        else:
-            environ[REQUEST_KEY] = previous
+        setattr(req, REQUEST_ATTR, previous)
 
 
 def _report_unseen(app: Flask, wrapper: View) -> None:
@@ -266,7 +264,7 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
         # A proxy's attribute costs four times _get_current_object().
         req = request._get_current_object()  # type: ignore[attr-defined]
         environ = req.environ
-        jsonp_request: JsonpRequest | None = environ.get(REQUEST_KEY)
+        jsonp_request: JsonpRequest | None = getattr(req, REQUEST_ATTR, None)
         app: Flask = (
             current_app._get_current_object()  # type: ignore[attr-defined]
             if jsonp_request is None
@@ -300,7 +298,7 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
             jsonp_request = JsonpRequest(
                 app, environ, record.plan, record.covered, record.view
             )
-            environ[REQUEST_KEY] = jsonp_request
+            setattr(req, REQUEST_ATTR, jsonp_request)
             if record.view is jsonp_view:
                 jsonp_request.check()
                 return _answer(app, jsonp_request, call, args, kwargs)
@@ -355,8 +353,9 @@ def jsonp_from_response(response: Response) -> Response:
 
     .. versionadded:: 0.1
     """
-    environ = request.environ
-    if REQUEST_KEY in environ or REFUSED_KEY in environ:
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
+    if getattr(req, REQUEST_ATTR, None) is not None or REFUSED_KEY in environ:
         add_nosniff(response)
         return response
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -231,14 +231,14 @@ def script_etag(
     :param view_etag: the view's own ``ETag`` (a version it keeps): the tag is
         derived from it, without hashing the body.
     """
-    # Not for security: a tag only tells versions apart.
-    hasher = hashlib.sha1(seed, usedforsecurity=False)
-    hasher.update(b"%s\n%d\n" % (callback.encode(), envelope_status or 0))
-    if view_etag is None:
-        hasher.update(json_body)
-    else:
-        hasher.update(b"view-etag\n" + view_etag.encode("latin-1"))
-    return f'W/"{hasher.hexdigest()}"'
+    if view_etag is not None:
+        json_body = b"view-etag\n" + view_etag.encode("latin-1")
+    if envelope_status is not None:
+        callback = f"{callback}\n{envelope_status}"
+    # Not for security: a tag only tells versions apart. One call on one
+    # string costs less than feeding a hash object piece by piece.
+    material = seed + callback.encode() + b"\n" + json_body
+    return f'W/"{hashlib.sha1(material, usedforsecurity=False).hexdigest()}"'
 
 
 def _finish_answer(
@@ -301,11 +301,13 @@ def answer_from_value(
                 headers = second
             else:
                 status = second
-    if not isinstance(body, (dict, list)) or not (
-        status is None or (type(status) is int and status < 400)
-    ):
+        if not isinstance(body, (dict, list)) or not (
+            status is None or (type(status) is int and status < 400)
+        ):
+            return None
+    elif not isinstance(rv, (dict, list)):
         return None
-    envelope_status = (status or 200) if plan.options.envelope else None
+    envelope_status = (status or 200) if plan.envelope else None
     json_body = dumps(app, body)
     built = jsonp_body(callback, json_body, envelope_status, plan.envelope_meta)
     chunks = built.chunks

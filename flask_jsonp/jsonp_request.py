@@ -25,6 +25,7 @@ from .errors import JsonpRequestError
 from .plan import JsonpPlan
 from .plan import Layers
 from .plan import plan_for
+from .query import QueryError
 from .signals import jsonp_answered
 from .signals import send_answered
 from .signals import send_refused
@@ -115,19 +116,25 @@ class JsonpRequest:
         :raise JsonpRequestError: the refusal, which the app's handlers answer.
         """
         environ = self.environ
+        query = environ.get("QUERY_STRING")
+        if not query or environ.get("REQUEST_METHOD") == "OPTIONS":
+            # No callback, or a CORS preflight, which is never refused.
+            return
+        plan = self.plan
         try:
-            callback = self.plan.find_callback(environ)
-        except InvalidCallback as refusal:
+            callback = plan.finder.find(query)
+        except QueryError as error:
             self.requested = True
+            refusal = InvalidCallback(str(error))
             self._refused(refusal)
             self._send_refused(None, refusal)
-            raise
+            raise refusal from None
         if callback is None:
             return
         self.requested = True
         self.callback = callback
         try:
-            self.plan.check(self.app, callback, environ)
+            plan.check(self.app, callback, environ)
         except JsonpRequestError as refusal:
             self._refused(refusal)
             self._send_refused(callback, refusal)

@@ -31,7 +31,6 @@ from .options import check_config
 from .options import JsonpOptions
 from .options import resolve
 from .query import CallbackFinder
-from .query import QueryError
 from .referrer import origin_allowed
 from .referrer import OriginPattern
 from .referrer import parse_origin
@@ -111,6 +110,19 @@ class JsonpPlan:
         #: The same facts as members of the envelope's ``meta``.
         self.envelope_meta = notice.meta
         self._sunset = None if options.sunset is None else options.sunset.timestamp()
+        #: Whether the callback gets the envelope.
+        self.envelope = options.envelope
+        self._max_length = options.max_callback_length
+        self._policy = options.callback_policy
+        #: Whether a check beyond the callback's name applies (an allowlist,
+        #: a report-only allowlist, a sunset): most plans have none, and their
+        #: requests skip them all with one test.
+        self._more_checks = bool(
+            options.allowed_callbacks
+            or options.allowed_referrers
+            or options.allowed_referrers_report_only
+            or self._sunset is not None
+        )
         #: What every entity tag of this plan's answers starts from: the
         #: announcements, which are headers and not in the body; ``None`` when
         #: answers carry no tag.
@@ -118,23 +130,6 @@ class JsonpPlan:
         if options.etag:
             announced = "\n".join(f"{name}: {value}" for name, value in notice.headers)
             self.etag_seed = f"jsonp\n{announced}\n".encode()
-
-    def find_callback(self, environ: Mapping[str, Any]) -> str | None:
-        """Return the callback of the request, ``None`` if it asks for no
-        JSONP: no callback parameter, or a CORS preflight (``OPTIONS``), which
-        flask-jsonp never refuses.
-
-        :param environ: the request's WSGI environ.
-        :raise InvalidCallback: the parameter is repeated, or the query string
-            is not UTF-8.
-        """
-        query = environ.get("QUERY_STRING")
-        if not query or environ.get("REQUEST_METHOD") == "OPTIONS":
-            return None
-        try:
-            return self.finder.find(query)
-        except QueryError as error:
-            raise InvalidCallback(str(error)) from None
 
     def check(self, app: Flask, callback: str, environ: Mapping[str, Any]) -> None:
         """Refuse a JSONP request that this view must not answer, and report
@@ -148,8 +143,33 @@ class JsonpPlan:
         :raise ReferrerNotAllowed: an allowlist refuses the page.
         :raise JsonpGone: the sunset has passed.
         """
-        self._check(callback, environ)
-        report_only = self.options.allowed_referrers_report_only
+        if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
+            raise JsonpMethodNotAllowed()
+        if len(callback) > self._max_length:
+            # Before the cache, so that long strings never enter it.
+            raise InvalidCallback()
+        reason = _refusal(callback, self._policy)
+        if reason is not None:
+            raise InvalidCallback(reason)
+        if self._more_checks:
+            self._check_more(app, callback, environ)
+
+    def _check_more(
+        self, app: Flask, callback: str, environ: Mapping[str, Any]
+    ) -> None:
+        options = self.options
+        if options.allowed_callbacks and not all(
+            allowlist.allows(callback) for allowlist in options.allowed_callbacks
+        ):
+            raise CallbackNotAllowed()
+        if options.allowed_referrers and not _referrer_allowed(
+            environ, options.allowed_referrers
+        ):
+            raise ReferrerNotAllowed()
+        # Last: only a callback that may be answered gets the envelope's 410.
+        if self._sunset is not None and time.time() >= self._sunset:
+            raise JsonpGone()
+        report_only = options.allowed_referrers_report_only
         if (
             report_only
             and jsonp_refused.receivers
@@ -163,28 +183,6 @@ class JsonpPlan:
                 ReferrerNotAllowed.error,
                 report_only=True,
             )
-
-    def _check(self, callback: str, environ: Mapping[str, Any]) -> None:
-        if environ.get("REQUEST_METHOD") not in JSONP_METHODS:
-            raise JsonpMethodNotAllowed()
-        options = self.options
-        if len(callback) > options.max_callback_length:
-            # Before the cache, so that long strings never enter it.
-            raise InvalidCallback()
-        reason = _refusal(callback, options.callback_policy)
-        if reason is not None:
-            raise InvalidCallback(reason)
-        if options.allowed_callbacks and not all(
-            allowlist.allows(callback) for allowlist in options.allowed_callbacks
-        ):
-            raise CallbackNotAllowed()
-        if options.allowed_referrers and not _referrer_allowed(
-            environ, options.allowed_referrers
-        ):
-            raise ReferrerNotAllowed()
-        # Last: only a callback that may be answered gets the envelope's 410.
-        if self._sunset is not None and time.time() >= self._sunset:
-            raise JsonpGone()
 
 
 def plan_for(app: Flask, layers: Layers) -> JsonpPlan:

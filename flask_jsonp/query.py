@@ -31,6 +31,9 @@ class CallbackFinder:
         # percent encoding (or a "+", if it holds a space).
         encoded = ("%", "+") if any(" " in param for param in params) else ("%",)
         self._markers = (*params, *encoded)
+        #: ``callback=`` for one parameter name: a query that is this and a
+        #: plain value (the common ``?callback=onData``) needs no parsing.
+        self._only = f"{params[0]}=" if len(params) == 1 else None
 
     def find(self, query: str) -> str | None:
         """Return the callback in ``query`` (the WSGI ``QUERY_STRING``), or
@@ -41,6 +44,16 @@ class CallbackFinder:
         """
         if not query:
             return None
+        only = self._only
+        if (
+            only is not None
+            and query.startswith(only)
+            and "&" not in query
+            and "%" not in query
+            and "+" not in query
+            and query.isascii()
+        ):
+            return query[len(only) :]
         # A loop, not any(): creating a generator costs more than the search.
         for marker in self._markers:
             if marker in query:

@@ -78,6 +78,9 @@ _LINE_SEPARATOR_LEAD = "\u2028".encode()[0]
 #: A byte of every ``"__proto__"`` key.
 _UNDERSCORE = ord("_")
 
+#: The single bytes of :data:`SCRIPT_UNSAFE_JSON_BYTES`, as ints.
+_LESS_THAN, _GREATER_THAN, _AMPERSAND = b"<>&"
+
 Escapes = tuple[tuple[bytes, bytes], ...]
 
 #: The pairs of :data:`SCRIPT_UNSAFE_JSON_BYTES` for one byte, and for the line
@@ -237,10 +240,19 @@ def jsonp_body(
         suffix = b"}" + suffix
     if json_body[-1:] == b"\n":
         json_body = json_body[:-1]
-    # Most bodies have no "_" at all, which one memchr tells.
-    if _UNDERSCORE in json_body:
-        json_body = own_proto_keys(json_body)
-    escapes = _escapes_needed(json_body)
+    escapes: Escapes = ()
+    # A memchr per byte tells that most small bodies need nothing done: no
+    # "_" of a "__proto__" key, nothing to escape.
+    if (
+        _UNDERSCORE in json_body
+        or _LESS_THAN in json_body
+        or _GREATER_THAN in json_body
+        or _AMPERSAND in json_body
+        or _LINE_SEPARATOR_LEAD in json_body
+    ):
+        if _UNDERSCORE in json_body:
+            json_body = own_proto_keys(json_body)
+        escapes = _escapes_needed(json_body)
     if escapes:
         if len(json_body) > EAGER_ESCAPE_LIMIT:
             growth = sum(

@@ -73,9 +73,11 @@ from .errors import NOSNIFF
 from .jsonp_request import JsonpRequest
 from .jsonp_request import REFUSED_KEY
 from .jsonp_request import REQUEST_ATTR
+from .options import EXTENSION_KEY
 from .plan import APP_LAYERS
 from .plan import Layers
 from .plan import plan_for
+from .state import JsonpState
 from .state import MAX_WARNED_ENDPOINTS
 from .state import state_for
 
@@ -99,27 +101,20 @@ def _answer(
     jsonp_request.active = True
     try:
         rv = call(*args, **kwargs)
-        callback = jsonp_request.checked
         jsonp_request.answered = True
+        callback = jsonp_request.checked
         if callback is None:
             return _plain_answer(app, rv)
-        private = jsonp_request.private
-        plan = jsonp_request.plan
-        environ = jsonp_request.environ
-        answer = answer_from_value(app, plan, callback, rv, private, environ)
+        answer = answer_from_value(
+            app,
+            jsonp_request.plan,
+            callback,
+            rv,
+            jsonp_request.private,
+            jsonp_request.environ,
+        )
         if answer is None:
-            response = app.make_response(rv)
-            envelope_error = None
-            if plan.options.envelope and response.status_code >= 400:
-                envelope_error = error_data(response, None, trust_body=True)
-            answer = answer_from_response(
-                app, plan, callback, response, private, envelope_error, environ
-            )
-            if answer is None:
-                # Not JSON (a redirect, a page, a file): answered as it is.
-                finished = finished_copy(response, private)
-                add_notice(finished, plan)
-                return finished
+            return _answer_response(app, jsonp_request, callback, rv)
         jsonp_request.answered_with(callback)
         return answer
     except HTTPException as error:
@@ -136,6 +131,29 @@ def _answer(
         raise
     finally:
         jsonp_request.active = False
+
+
+def _answer_response(
+    app: Flask, jsonp_request: JsonpRequest, callback: str, rv: Any
+) -> Response:
+    """Build the answer to a view's value that is not a dict or a list: a
+    response, or a value Flask makes one of.
+    """
+    plan, private = jsonp_request.plan, jsonp_request.private
+    response = app.make_response(rv)
+    envelope_error = None
+    if plan.envelope and response.status_code >= 400:
+        envelope_error = error_data(response, None, trust_body=True)
+    answer = answer_from_response(
+        app, plan, callback, response, private, envelope_error, jsonp_request.environ
+    )
+    if answer is None:
+        # Not JSON (a redirect, a page, a file): answered as it is.
+        finished = finished_copy(response, private)
+        add_notice(finished, plan)
+        return finished
+    jsonp_request.answered_with(callback)
+    return answer
 
 
 def _hand_on(
@@ -263,18 +281,10 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
     def jsonp_view(*args: Any, **kwargs: Any) -> Any:
         # A proxy's attribute costs four times _get_current_object().
         req = request._get_current_object()  # type: ignore[attr-defined]
-        environ = req.environ
         jsonp_request: JsonpRequest | None = getattr(req, REQUEST_ATTR, None)
-        app: Flask = (
-            current_app._get_current_object()  # type: ignore[attr-defined]
-            if jsonp_request is None
-            else jsonp_request.app
-        )
-        call = app.ensure_sync(inner) if is_async else inner
-        if jsonp_request is None and not environ.get("QUERY_STRING"):
-            # No query string, no callback: nothing to check or wrap.
-            return _without_callback(app, req, jsonp_view, call, args, kwargs)
         if jsonp_request is not None:
+            app = jsonp_request.app
+            call = app.ensure_sync(inner) if is_async else inner
             if jsonp_request.active:
                 # Called by another JSONP view, which wraps the answer.
                 if jsonp_view not in jsonp_request.covered:
@@ -283,26 +293,39 @@ def _make_wrapper(inner: View, layers: Layers) -> View:
             if jsonp_request.top is jsonp_view:
                 # The extension's hook has checked the request.
                 return _answer(app, jsonp_request, call, args, kwargs)
+        else:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            call = app.ensure_sync(inner) if is_async else inner
+        environ = req.environ
+        if not environ.get("QUERY_STRING"):
+            # No query string, no callback: nothing to check or wrap.
+            return _without_callback(app, req, jsonp_view, call, args, kwargs)
         rule = req.url_rule
         if rule is None:
             return _unseen(app, environ, jsonp_view, layers, call, args, kwargs)
         endpoint = rule.endpoint
         view = app.view_functions.get(endpoint)
-        record = state_for(app).endpoints.get(endpoint)
+        state: JsonpState | None = app.extensions.get(EXTENSION_KEY)
+        record = None if state is None else state.endpoints.get(endpoint)
         if record is None or record.view is not view:
             record = endpoint_record(app, state_for(app), endpoint, view)
         if record.methods is not None:
             record = record.for_method(req.method)
+        plan = record.plan
+        if plan is not None and record.view is jsonp_view:
+            # The endpoint's view function: it checks first, and builds the
+            # answer in one step.
+            jsonp_request = JsonpRequest(app, environ, plan, record.covered, jsonp_view)
+            setattr(req, REQUEST_ATTR, jsonp_request)
+            jsonp_request.check()
+            return _answer(app, jsonp_request, call, args, kwargs)
         if jsonp_view in record.covered:
-            assert record.plan is not None
+            assert plan is not None
+            # Below someone else's decorator: the final response is wrapped.
             jsonp_request = JsonpRequest(
-                app, environ, record.plan, record.covered, record.view
+                app, environ, plan, record.covered, record.view
             )
             setattr(req, REQUEST_ATTR, jsonp_request)
-            if record.view is jsonp_view:
-                jsonp_request.check()
-                return _answer(app, jsonp_request, call, args, kwargs)
-            # Below someone else's decorator: the final response is wrapped.
             jsonp_request.finish_later()
             jsonp_request.check()
             return _hand_on(jsonp_request, call, args, kwargs)

@@ -274,3 +274,17 @@ def test_a_304_never_changes_the_views_response(app: Flask) -> None:
     assert list(shared.headers.items()) == before
     assert shared.status_code == 200
     assert shared.get_json() == {"n": 1}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_answers_are_the_same_where_werkzeug_keeps_no_header_list(
+    app: Flask, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_jsonp import answer
+
+    serve(app, layout, {"n": 1})
+    fast = _get(app, "/data?callback=cb")
+    monkeypatch.setattr(answer, "_APPEND_TO_HEADER_LIST", False)
+    checked = _get(app, "/data?callback=cb")
+    assert list(checked.headers.items()) == list(fast.headers.items())
+    assert checked.data == fast.data

@@ -295,7 +295,10 @@ def _finish_answer(
     headers = response.headers
     append_headers(headers, (("ETag", tag),))
     if_none_match = None if environ is None else environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match and parse_etags(if_none_match).contains_weak(tag[3:-1]):
+    if if_none_match and (
+        # A browser sends back the tag it was given: no list to parse.
+        if_none_match == tag or parse_etags(if_none_match).contains_weak(tag[3:-1])
+    ):
         response.status_code = 304
         response.response = []
         # What a 304 keeps: the tag, Cache-Control, Vary, the announcements

@@ -30,6 +30,7 @@ from .errors import REFERRER_HEADERS
 from .plan import JsonpPlan
 from .response import JAVASCRIPT_MIMETYPE
 from .response import jsonp_body
+from .response import plain_script
 from .state import MAX_WARNED_ENDPOINTS
 from .state import state_for
 
@@ -292,9 +293,17 @@ def _finish_answer(
     if seed is None or response.status_code != 200:
         return response
     tag = script_etag(seed, callback, envelope_status, json_body, view_etag)
-    headers = response.headers
-    append_headers(headers, (("ETag", tag),))
-    if_none_match = None if environ is None else environ.get("HTTP_IF_NONE_MATCH")
+    append_headers(response.headers, (("ETag", tag),))
+    if environ is not None:
+        _revalidate(response, tag, environ.get("HTTP_IF_NONE_MATCH"))
+    return response
+
+
+def _revalidate(response: Response, tag: str, if_none_match: str | None) -> None:
+    """Make a tagged answer a 304 Not Modified when the request's
+    ``If-None-Match`` matches its tag (weak comparison, as :rfc:`9110` asks
+    for ``If-None-Match``).
+    """
     if if_none_match and (
         # A browser sends back the tag it was given: no list to parse.
         if_none_match == tag or parse_etags(if_none_match).contains_weak(tag[3:-1])
@@ -303,8 +312,47 @@ def _finish_answer(
         response.response = []
         # What a 304 keeps: the tag, Cache-Control, Vary, the announcements
         # and nosniff; not the metadata of a body it does not have.
+        headers = response.headers
         del headers["Content-Type"]
         del headers["Content-Length"]
+
+
+def plain_answer(
+    app: Flask,
+    plan: JsonpPlan,
+    callback: str,
+    data: dict[str, Any] | list[Any],
+    environ: Mapping[str, Any],
+) -> Response:
+    """Build the answer to a dict or a list for a plan whose answers need no
+    more than the script, its headers and its tag (:attr:`JsonpPlan.plain
+    <flask_jsonp.plan.JsonpPlan.plain>`): the same answer as
+    :func:`answer_from_value`, in fewer steps, for the request most JSONP
+    endpoints get.
+    """
+    json_body = dumps(app, data)
+    script = plain_script(callback, json_body)
+    if script is not None:
+        response = app.response_class(script, content_type=JAVASCRIPT_CONTENT_TYPE)
+    else:
+        built = jsonp_body(callback, json_body)
+        chunks = built.chunks
+        if type(chunks) is tuple and len(chunks) == 1:
+            response = app.response_class(
+                chunks[0], content_type=JAVASCRIPT_CONTENT_TYPE
+            )
+        else:
+            response = app.response_class(chunks, content_type=JAVASCRIPT_CONTENT_TYPE)
+            response.content_length = built.length
+    seed = plan.etag_seed
+    if seed is None:
+        append_headers(response.headers, JSONP_HEADERS)
+        return response
+    tag = script_etag(seed, callback, None, json_body)
+    append_headers(response.headers, (*JSONP_HEADERS, ("ETag", tag)))
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match:
+        _revalidate(response, tag, if_none_match)
     return response
 
 

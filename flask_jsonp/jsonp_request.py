@@ -117,10 +117,18 @@ class JsonpRequest:
         """
         environ = self.environ
         query = environ.get("QUERY_STRING")
-        if not query or environ.get("REQUEST_METHOD") == "OPTIONS":
-            # No callback, or a CORS preflight, which is never refused.
+        if not query:
             return
         plan = self.plan
+        callback = plan.accepted(query, environ)
+        if callback is not None:
+            # Accepted by every check: nothing to refuse or report.
+            self.requested = True
+            self.callback = self.checked = callback
+            return
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            # A CORS preflight is never refused.
+            return
         try:
             callback = plan.finder.find(query)
         except QueryError as error:

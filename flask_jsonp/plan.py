@@ -123,6 +123,14 @@ class JsonpPlan:
             or options.allowed_referrers_report_only
             or self._sunset is not None
         )
+        #: The finder's pattern of a plain query, for a plan with no check
+        #: beyond the name and the method.
+        self._plain = None if self._more_checks else self.finder.plain
+        #: Whether an answer is no more than the script, its headers and its
+        #: tag: no referrer allowlist (nothing private), no envelope, nothing
+        #: announced. Most JSONP endpoints; their answers to a dict or a list
+        #: are built in fewer steps (:func:`~flask_jsonp.answer.plain_answer`).
+        self.plain = not (self.private or options.envelope or self.notice_headers)
         #: What every entity tag of this plan's answers starts from: the
         #: announcements, which are headers and not in the body; ``None`` when
         #: answers carry no tag.
@@ -130,6 +138,25 @@ class JsonpPlan:
         if options.etag:
             announced = "\n".join(f"{name}: {value}" for name, value in notice.headers)
             self.etag_seed = f"jsonp\n{announced}\n".encode()
+
+    def accepted(self, query: str, environ: Mapping[str, Any]) -> str | None:
+        """The callback of a request in the plainest form (``?callback=name``
+        alone, GET or HEAD) that every check of this plan accepts; ``None``
+        for any other request, which :meth:`check` then decides, refusals
+        included.
+
+        :param query: the request's non-empty ``QUERY_STRING``.
+        """
+        plain = self._plain
+        if plain is None:
+            return None
+        match = plain.fullmatch(query)
+        if match is None or environ.get("REQUEST_METHOD") not in JSONP_METHODS:
+            return None
+        callback: str = match[1]
+        if len(callback) > self._max_length or _refusal(callback, self._policy):
+            return None
+        return callback
 
     def check(self, app: Flask, callback: str, environ: Mapping[str, Any]) -> None:
         """Refuse a JSONP request that this view must not answer, and report

@@ -208,6 +208,30 @@ class JsonpBody(NamedTuple):
     length: int
 
 
+#: JSON up to this size is checked by :func:`plain_script` with one regular
+#: expression search, which beats five ``memchr`` calls and their bytecodes in a
+#: small body but not in a big one.
+PLAIN_SCRIPT_LIMIT = 2048
+
+#: A byte that means more work than joining: a character to escape, the ``_``
+#: of a ``"__proto__"`` key, a newline (a trailing one is dropped, and indented
+#: JSON has them).
+_NEEDS_WORK = re.compile(rb"[_<>&\n\xe2]")
+
+
+def plain_script(callback: str, json_body: bytes) -> bytes | None:
+    """Return the whole JSONP body for ``json_body`` when it needs nothing
+    but joining to the guarded call: small, nothing to escape, no
+    ``"__proto__"`` key, no newline. ``None`` otherwise, for
+    :func:`jsonp_body`.
+
+    .. versionadded:: 0.1
+    """
+    if len(json_body) > PLAIN_SCRIPT_LIMIT or _NEEDS_WORK.search(json_body):
+        return None
+    return guarded_call_prefix(callback) + json_body + CALL_SUFFIX
+
+
 def jsonp_body(
     callback: str,
     json_body: bytes,
@@ -234,6 +258,10 @@ def jsonp_body(
 
     .. versionadded:: 0.1
     """
+    if envelope_status is None:
+        plain = plain_script(callback, json_body)
+        if plain is not None:
+            return tuple.__new__(JsonpBody, ((plain,), len(plain)))
     prefix, suffix = guarded_call_prefix(callback), CALL_SUFFIX
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d%s},"data":' % (envelope_status, envelope_meta)
@@ -264,9 +292,10 @@ def jsonp_body(
             return JsonpBody(lazy, length)
         json_body = _escape(json_body, escapes)
     length = len(prefix) + len(json_body) + len(suffix)
+    # tuple.__new__: a named tuple's own constructor is a Python function.
     if length <= SINGLE_CHUNK_LIMIT:
-        return JsonpBody((prefix + json_body + suffix,), length)
-    return JsonpBody((prefix, json_body, suffix), length)
+        return tuple.__new__(JsonpBody, ((prefix + json_body + suffix,), length))
+    return tuple.__new__(JsonpBody, ((prefix, json_body, suffix), length))
 
 
 def _chain(prefix: bytes, middle: Iterator[bytes], suffix: bytes) -> Iterator[bytes]:

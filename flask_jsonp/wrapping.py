@@ -64,6 +64,7 @@ from .answer import copy_response
 from .answer import error_data
 from .answer import finished_copy
 from .answer import make_private
+from .answer import plain_answer
 from .discovery import is_jsonp_wrapper
 from .discovery import mark_wrapper
 from .discovery import wrapper_layers
@@ -105,16 +106,20 @@ def _answer(
         callback = jsonp_request.checked
         if callback is None:
             return _plain_answer(app, rv)
-        answer = answer_from_value(
-            app,
-            jsonp_request.plan,
-            callback,
-            rv,
-            jsonp_request.private,
-            jsonp_request.environ,
-        )
-        if answer is None:
-            return _answer_response(app, jsonp_request, callback, rv)
+        plan = jsonp_request.plan
+        if (
+            plan.plain
+            and (type(rv) is dict or type(rv) is list)
+            and not jsonp_request.depends_on_page
+        ):
+            answer = plain_answer(app, plan, callback, rv, jsonp_request.environ)
+        else:
+            built = answer_from_value(
+                app, plan, callback, rv, jsonp_request.private, jsonp_request.environ
+            )
+            if built is None:
+                return _answer_response(app, jsonp_request, callback, rv)
+            answer = built
         jsonp_request.answered_with(callback)
         return answer
     except HTTPException as error:

@@ -29,6 +29,7 @@ from .errors import REFERRER_HEADERS
 from .plan import JsonpPlan
 from .response import JAVASCRIPT_MIMETYPE
 from .response import jsonp_body
+from .response import JsonpBody
 from .response import plain_script
 from .state import MAX_WARNED_ENDPOINTS
 from .state import state_for
@@ -320,6 +321,20 @@ def _revalidate(response: Response, tag: str, if_none_match: str | None) -> None
         del headers["Content-Length"]
 
 
+def _script_response(app: Flask, built: JsonpBody, status: int | None) -> Response:
+    """A response with a JSONP body as its content, and its type and length."""
+    chunks = built.chunks
+    if type(chunks) is tuple and len(chunks) == 1:
+        return app.response_class(
+            chunks[0], status=status, content_type=JAVASCRIPT_CONTENT_TYPE
+        )
+    response = app.response_class(
+        chunks, status=status, content_type=JAVASCRIPT_CONTENT_TYPE
+    )
+    response.content_length = built.length
+    return response
+
+
 def plain_answer(
     app: Flask,
     plan: JsonpPlan,
@@ -338,15 +353,7 @@ def plain_answer(
     if script is not None:
         response = app.response_class(script, content_type=JAVASCRIPT_CONTENT_TYPE)
     else:
-        built = jsonp_body(callback, json_body)
-        chunks = built.chunks
-        if type(chunks) is tuple and len(chunks) == 1:
-            response = app.response_class(
-                chunks[0], content_type=JAVASCRIPT_CONTENT_TYPE
-            )
-        else:
-            response = app.response_class(chunks, content_type=JAVASCRIPT_CONTENT_TYPE)
-            response.content_length = built.length
+        response = _script_response(app, jsonp_body(callback, json_body), None)
     seed = plan.etag_seed
     if seed is None:
         append_headers(response.headers, JSONP_HEADERS)
@@ -395,21 +402,15 @@ def answer_from_value(
     envelope_status = (status or 200) if plan.envelope else None
     json_body = dumps(app, body)
     built = jsonp_body(callback, json_body, envelope_status, plan.envelope_meta)
-    chunks = built.chunks
-    data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
     if headers is None:
-        response = app.response_class(
-            data,
-            status=200 if envelope_status else status,
-            content_type=JAVASCRIPT_CONTENT_TYPE,
-        )
+        response = _script_response(app, built, 200 if envelope_status else status)
         append_headers(response.headers, JSONP_HEADERS)
         if plan.notice_headers:
             add_notice(response, plan)
-        if data is chunks:
-            response.content_length = built.length
         view_etag = None
     else:
+        chunks = built.chunks
+        data: Any = chunks[0] if type(chunks) is tuple and len(chunks) == 1 else chunks
         response = app.response_class(
             data, status=200 if envelope_status else status, headers=headers
         )

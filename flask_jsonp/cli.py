@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from collections.abc import Sequence
 
 import click
@@ -28,6 +29,10 @@ _GAP = "  "
 #: Referrer allowlist entries shown in the table; the others are counted.
 MAX_REFERRERS_SHOWN = 3
 
+#: Flask 2.3 leaves ``with_appcontext`` untyped: typed here, so that the
+#: command keeps its signature for mypy under every supported Flask.
+_with_appcontext: Callable[[Callable[..., None]], Callable[..., None]] = with_appcontext
+
 #: The table's columns. The options without a column of their own are
 #: listed below their row when they differ from the built-in defaults.
 _HEADERS = ("Endpoint", "Methods", "Rule", "Checks", "Referrers")
@@ -43,7 +48,7 @@ _IN_COLUMNS = ("allowed_referrers",)
 @click.option(
     "--strict", is_flag=True, help="Exit with status 1 when any warning holds."
 )
-@with_appcontext
+@_with_appcontext
 def routes_command(as_json: bool, strict: bool) -> None:
     """Show every endpoint that answers JSONP, with its effective options and
     what is wrong with its set-up.

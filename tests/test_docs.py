@@ -21,6 +21,7 @@ from flask_caching import Cache
 import flask_jsonp
 from flask_jsonp import jsonp
 from flask_jsonp import loader
+from tests.company.support import needs_caching_that_stores_refusals
 
 ROOT = Path(__file__).parent.parent
 
@@ -99,6 +100,7 @@ def test_every_test_the_security_table_names_exists(
     assert name.startswith("test_")
 
 
+@needs_caching_that_stores_refusals
 def test_a_cache_above_jsonp_without_the_extension_serves_a_refusal_to_all() -> None:
     # What README.md, docs/quickstart.md and SECURITY.md warn of, and why they
     # say to set up JSONP(app) when anything is stacked above @jsonp.

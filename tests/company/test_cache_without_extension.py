@@ -19,6 +19,7 @@ from tests.company.support import assert_refused
 from tests.company.support import callback_argument
 from tests.company.support import FROM_ALLOWED_PAGE
 from tests.company.support import FROM_EVIL_PAGE
+from tests.company.support import needs_caching_that_stores_refusals
 from tests.company.support import run_in_node
 from tests.company.support import SECRET
 from tests.company.support import WITHOUT_REFERER
@@ -53,6 +54,7 @@ AFTER_A_REFUSAL = [
 ]
 
 
+@needs_caching_that_stores_refusals
 @pytest.mark.parametrize("query_string", [True, False], ids=["query_string", "path"])
 @pytest.mark.parametrize(
     "page", [FROM_EVIL_PAGE, WITHOUT_REFERER], ids=["evil", "none"]

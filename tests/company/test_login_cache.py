@@ -28,6 +28,7 @@ from flask_jsonp import jsonp
 from tests.company.support import assert_nosniff
 from tests.company.support import assert_private
 from tests.company.support import body_of
+from tests.company.support import needs_caching_that_stores_refusals
 from tests.company.support import run_in_node
 from tests.node import NodeRunner
 
@@ -185,6 +186,7 @@ def test_wrong_order_serves_a_users_answer_to_anyone(
         assert name_in_node(node, answer) == {"name": "Alice"}
 
 
+@needs_caching_that_stores_refusals
 def test_wrong_order_caches_the_logins_refusal(
     app: Flask, refusal: tuple[str | None, int]
 ) -> None:

@@ -28,9 +28,9 @@ from .errors import NOSNIFF
 from .errors import REFERRER_HEADERS
 from .plan import JsonpPlan
 from .response import JAVASCRIPT_MIMETYPE
+from .response import joined_script
 from .response import jsonp_body
 from .response import JsonpBody
-from .response import plain_script
 from .state import MAX_WARNED_ENDPOINTS
 from .state import state_for
 
@@ -335,7 +335,7 @@ def _script_response(app: Flask, built: JsonpBody, status: int | None) -> Respon
     return response
 
 
-def plain_answer(
+def script_only_answer(
     app: Flask,
     plan: JsonpPlan,
     callback: str,
@@ -343,13 +343,13 @@ def plain_answer(
     environ: Mapping[str, Any],
 ) -> Response:
     """Build the answer to a dict or a list for a plan whose answers need no
-    more than the script, its headers and its tag (:attr:`JsonpPlan.plain
-    <flask_jsonp.plan.JsonpPlan.plain>`): the same answer as
+    more than the script, its headers and its tag (:attr:`JsonpPlan.script_only
+    <flask_jsonp.plan.JsonpPlan.script_only>`): the same answer as
     :func:`answer_from_value`, in fewer steps, for the request most JSONP
     endpoints get.
     """
     json_body = dumps(app, data)
-    script = plain_script(callback, json_body)
+    script = joined_script(callback, json_body)
     if script is not None:
         response = app.response_class(script, content_type=JAVASCRIPT_CONTENT_TYPE)
     else:

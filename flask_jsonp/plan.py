@@ -123,14 +123,14 @@ class JsonpPlan:
             or options.allowed_referrers_report_only
             or self._sunset is not None
         )
-        #: The finder's pattern of a plain query, for a plan with no check
+        #: The finder's pattern of a simple query, for a plan with no check
         #: beyond the name and the method.
-        self._plain = None if self._more_checks else self.finder.plain
+        self._simple_query = None if self._more_checks else self.finder.simple_query
         #: Whether an answer is no more than the script, its headers and its
         #: tag: no referrer allowlist (nothing private), no envelope, nothing
         #: announced. Most JSONP endpoints; their answers to a dict or a list
-        #: are built in fewer steps (:func:`~flask_jsonp.answer.plain_answer`).
-        self.plain = not (self.private or options.envelope or self.notice_headers)
+        #: are built in fewer steps (:func:`~flask_jsonp.answer.script_only_answer`).
+        self.script_only = not (self.private or options.envelope or self.notice_headers)
         #: What every entity tag of this plan's answers starts from: the
         #: announcements, which are headers and not in the body; ``None`` when
         #: answers carry no tag.
@@ -147,10 +147,10 @@ class JsonpPlan:
 
         :param query: the request's non-empty ``QUERY_STRING``.
         """
-        plain = self._plain
-        if plain is None:
+        simple_query = self._simple_query
+        if simple_query is None:
             return None
-        match = plain.fullmatch(query)
+        match = simple_query.fullmatch(query)
         if match is None or environ.get("REQUEST_METHOD") not in JSONP_METHODS:
             return None
         callback: str = match[1]

@@ -38,9 +38,11 @@ class CallbackFinder:
         #: For one parameter name, a query that is that parameter alone with
         #: a value of the callback grammar's characters, none of which needs
         #: decoding: the common ``?callback=onData``, read with one match.
-        self.plain: re.Pattern[str] | None = None
+        self.simple_query: re.Pattern[str] | None = None
         if self._only is not None:
-            self.plain = re.compile(re.escape(self._only) + r"([\w$.\[\]]+)", re.ASCII)
+            self.simple_query = re.compile(
+                re.escape(self._only) + r"([\w$.\[\]]+)", re.ASCII
+            )
 
     def find(self, query: str) -> str | None:
         """Return the callback in ``query`` (the WSGI ``QUERY_STRING``), or
@@ -51,9 +53,9 @@ class CallbackFinder:
         """
         if not query:
             return None
-        plain = self.plain
-        if plain is not None:
-            match = plain.fullmatch(query)
+        simple_query = self.simple_query
+        if simple_query is not None:
+            match = simple_query.fullmatch(query)
             if match is not None:
                 return match[1]
         # A loop, not any(): creating a generator costs more than the search.

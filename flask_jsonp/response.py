@@ -208,10 +208,10 @@ class JsonpBody(NamedTuple):
     length: int
 
 
-#: JSON up to this size is checked by :func:`plain_script` with one regular
+#: JSON up to this size is checked by :func:`joined_script` with one regular
 #: expression search, which beats five ``memchr`` calls and their bytecodes in a
 #: small body but not in a big one.
-PLAIN_SCRIPT_LIMIT = 2048
+JOINED_SCRIPT_LIMIT = 2048
 
 #: A byte that means more work than joining: a character to escape, the ``_``
 #: of a ``"__proto__"`` key, a newline (a trailing one is dropped, and indented
@@ -219,7 +219,7 @@ PLAIN_SCRIPT_LIMIT = 2048
 _NEEDS_WORK = re.compile(rb"[_<>&\n\xe2]")
 
 
-def plain_script(callback: str, json_body: bytes) -> bytes | None:
+def joined_script(callback: str, json_body: bytes) -> bytes | None:
     """Return the whole JSONP body for ``json_body`` when it needs nothing
     but joining to the guarded call: small, nothing to escape, no
     ``"__proto__"`` key, no newline. ``None`` otherwise, for
@@ -227,7 +227,7 @@ def plain_script(callback: str, json_body: bytes) -> bytes | None:
 
     .. versionadded:: 0.1
     """
-    if len(json_body) > PLAIN_SCRIPT_LIMIT or _NEEDS_WORK.search(json_body):
+    if len(json_body) > JOINED_SCRIPT_LIMIT or _NEEDS_WORK.search(json_body):
         return None
     return guarded_call_prefix(callback) + json_body + CALL_SUFFIX
 
@@ -259,9 +259,9 @@ def jsonp_body(
     .. versionadded:: 0.1
     """
     if envelope_status is None:
-        plain = plain_script(callback, json_body)
-        if plain is not None:
-            return tuple.__new__(JsonpBody, ((plain,), len(plain)))
+        joined = joined_script(callback, json_body)
+        if joined is not None:
+            return tuple.__new__(JsonpBody, ((joined,), len(joined)))
     prefix, suffix = guarded_call_prefix(callback), CALL_SUFFIX
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d%s},"data":' % (envelope_status, envelope_meta)

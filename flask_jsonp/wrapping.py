@@ -64,7 +64,7 @@ from .answer import copy_response
 from .answer import error_data
 from .answer import finished_copy
 from .answer import make_private
-from .answer import plain_answer
+from .answer import script_only_answer
 from .discovery import is_jsonp_wrapper
 from .discovery import mark_wrapper
 from .discovery import wrapper_layers
@@ -105,14 +105,14 @@ def _answer(
         jsonp_request.answered = True
         callback = jsonp_request.checked
         if callback is None:
-            return _plain_answer(app, rv)
+            return _json_answer(app, rv)
         plan = jsonp_request.plan
         if (
-            plan.plain
+            plan.script_only
             and (type(rv) is dict or type(rv) is list)
             and not jsonp_request.depends_on_page
         ):
-            answer = plain_answer(app, plan, callback, rv, jsonp_request.environ)
+            answer = script_only_answer(app, plan, callback, rv, jsonp_request.environ)
         else:
             built = answer_from_value(
                 app, plan, callback, rv, jsonp_request.private, jsonp_request.environ
@@ -213,10 +213,10 @@ def _without_callback(
         # value is handed on as the view returned it.
         after_this_request(_with_nosniff)
         return rv
-    return _plain_answer(app, rv)
+    return _json_answer(app, rv)
 
 
-def _plain_answer(app: Flask, rv: Any) -> Response:
+def _json_answer(app: Flask, rv: Any) -> Response:
     """The response Flask would make of the view's value, with nosniff."""
     if type(rv) is dict or type(rv) is list:
         # What Flask's make_response does for these, on a response that is

@@ -302,23 +302,23 @@ def test_answers_are_the_same_where_werkzeug_keeps_no_header_list(
     ids=["dict", "list", "escaped", "proto", "big"],
 )
 @pytest.mark.parametrize("tag", [None, "match"])
-def test_the_plain_answer_is_the_general_one(
+def test_the_script_only_answer_is_the_general_one(
     app: Flask, data: Any, tag: str | None
 ) -> None:
     from flask_jsonp.answer import answer_from_value
-    from flask_jsonp.answer import plain_answer
+    from flask_jsonp.answer import script_only_answer
     from flask_jsonp.plan import Layers
     from flask_jsonp.plan import plan_for
 
     with app.test_request_context("/data?callback=cb"):
         plan = plan_for(app, Layers())
-        assert plan.plain
+        assert plan.script_only
         general = answer_from_value(app, plan, "cb", data, False, {})
         assert general is not None
         environ = {} if tag is None else {"HTTP_IF_NONE_MATCH": general.headers["ETag"]}
-        plain = plain_answer(app, plan, "cb", data, environ)
+        script_only = script_only_answer(app, plan, "cb", data, environ)
         general = answer_from_value(app, plan, "cb", data, False, environ)
         assert general is not None
-        assert plain.status_code == general.status_code
-        assert sorted(plain.headers.items()) == sorted(general.headers.items())
-        assert plain.get_data() == general.get_data()
+        assert script_only.status_code == general.status_code
+        assert sorted(script_only.headers.items()) == sorted(general.headers.items())
+        assert script_only.get_data() == general.get_data()

@@ -237,16 +237,23 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
     """Give a response the headers of a JSONP answer, keeping the view's
     others.
     """
-    # One new list: setting a header scans and rewrites the list each time,
-    # where add() appends.
+    # One new list: setting a header scans and rewrites the list each time.
+    # The view's values were checked when they were set, and the others are
+    # flask-jsonp's own: appended as they are.
     headers = Headers()
-    for name, value in response.headers.items():
-        if name.lower() not in _REPLACED_HEADERS:
-            headers.add(name, value)
-    headers.add("Content-Type", JAVASCRIPT_CONTENT_TYPE)
-    headers.add("Content-Length", str(length))
-    for name, value in JSONP_HEADERS:
-        headers.add(name, value)
+    append_headers(
+        headers,
+        (
+            *(
+                (name, value)
+                for name, value in response.headers.items()
+                if name.lower() not in _REPLACED_HEADERS
+            ),
+            ("Content-Type", JAVASCRIPT_CONTENT_TYPE),
+            ("Content-Length", str(length)),
+            *JSONP_HEADERS,
+        ),
+    )
     response.headers = headers
     add_notice(response, plan)
 

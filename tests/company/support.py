@@ -13,6 +13,10 @@ from typing import Any
 from typing import cast
 
 import pytest
+from flask import Flask
+from flask_login import login_user
+from flask_login import LoginManager
+from flask_login import UserMixin
 from werkzeug.test import TestResponse
 
 from flask_jsonp.response import guarded_call_prefix
@@ -128,3 +132,29 @@ def run_in_node(node: NodeRunner, response: TestResponse, callback: str) -> Any:
     assert len(result.calls) == 1, result.calls
     (argument,) = result.calls[0]
     return argument
+
+
+class User(UserMixin):
+    """The one user of the login tests, ``alice``."""
+
+    def __init__(self, user_id: str) -> None:
+        self.id = user_id
+
+
+def set_up_login(app: Flask, login_view: str | None = None) -> LoginManager:
+    """Set up the real Flask-Login on ``app``: ``alice`` is the only user, and
+    ``POST /login`` signs her in.
+    """
+    login_manager = LoginManager(app)
+    login_manager.login_view = login_view
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return User(user_id) if user_id == "alice" else None
+
+    @app.post("/login")
+    def login() -> str:
+        login_user(User("alice"))
+        return "ok"
+
+    return login_manager

@@ -17,9 +17,6 @@ from flask.views import MethodView
 from flask.views import View
 from flask_caching import Cache
 from flask_login import login_required
-from flask_login import login_user
-from flask_login import LoginManager
-from flask_login import UserMixin
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 
@@ -35,6 +32,7 @@ from tests.company.support import FROM_ALLOWED_PAGE
 from tests.company.support import FROM_EVIL_PAGE
 from tests.company.support import run_in_node
 from tests.company.support import SECRET
+from tests.company.support import set_up_login
 from tests.company.support import WITHOUT_REFERER
 from tests.node import NodeRunner
 
@@ -181,24 +179,6 @@ def test_the_cached_class_view_answer_runs_the_callback(
     assert_nosniff(plain)
 
 
-class User(UserMixin):
-    def __init__(self, user_id: str) -> None:
-        self.id = user_id
-
-
-def _login(app: Flask) -> None:
-    login_manager = LoginManager(app)
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return User(user_id) if user_id == "alice" else None
-
-    @app.post("/login")
-    def login() -> str:
-        login_user(User("alice"))
-        return "ok"
-
-
 def login_in_decorators(app: Flask) -> None:
     class Me(MethodView):
         decorators: ClassVar[list[Callable[..., Any]]] = [login_required]
@@ -224,7 +204,7 @@ def login_above_jsonp_on_get(app: Flask) -> None:
 def test_the_allowlist_runs_before_the_login(
     app: Flask, arrangement: Callable[[Flask], None]
 ) -> None:
-    _login(app)
+    set_up_login(app)
     JSONP(app)
     arrangement(app)
     client = app.test_client()

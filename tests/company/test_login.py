@@ -12,9 +12,6 @@ from flask import Blueprint
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import login_required
-from flask_login import login_user
-from flask_login import LoginManager
-from flask_login import UserMixin
 
 from flask_jsonp import JSONP
 from flask_jsonp import jsonp
@@ -28,15 +25,11 @@ from tests.company.support import FROM_ALLOWED_PAGE
 from tests.company.support import FROM_EVIL_PAGE
 from tests.company.support import run_in_node
 from tests.company.support import SECRET
+from tests.company.support import set_up_login
 from tests.company.support import WITHOUT_REFERER
 from tests.node import NodeRunner
 
 DATA = {"secret": SECRET}
-
-
-class User(UserMixin):
-    def __init__(self, user_id: str) -> None:
-        self.id = user_id
 
 
 def blueprint_over_login_over_jsonp(app: Flask) -> None:
@@ -109,17 +102,7 @@ def make_client(
     with_extension: bool,
     login_view: str | None = None,
 ) -> FlaskClient:
-    login_manager = LoginManager(app)
-    login_manager.login_view = login_view
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return User(user_id) if user_id == "alice" else None
-
-    @app.post("/login")
-    def login() -> str:
-        login_user(User("alice"))
-        return "ok"
+    set_up_login(app, login_view)
 
     @app.get("/sign-in")
     def sign_in() -> str:

@@ -101,15 +101,6 @@ def wrappers_in_chain(view: object) -> list[View]:
     return [function for function in _chain(view) if is_jsonp_wrapper(function)]
 
 
-def jsonp_layers(view: object) -> list[Layers]:
-    """Return the layers of every JSONP wrapper in ``view``'s ``__wrapped__``
-    chain, outermost first; empty for a view that answers no JSONP.
-
-    .. versionadded:: 0.1
-    """
-    return [wrapper_layers(wrapper) for wrapper in wrappers_in_chain(view)]
-
-
 def view_class(view: object) -> type[Any] | None:
     """The class of a class-based view function, as
     :meth:`~flask.views.View.as_view` records it on the function (and

@@ -34,14 +34,13 @@ class CallbackFinder:
         self._markers = (*params, *encoded)
         #: ``callback=`` for one parameter name: a query that is this and a
         #: plain value (the common ``?callback=onData``) needs no parsing.
-        self._only = f"{params[0]}=" if len(params) == 1 else None
         #: For one parameter name, a query that is that parameter alone with
         #: a value of the callback grammar's characters, none of which needs
         #: decoding: the common ``?callback=onData``, read with one match.
         self.simple_query: re.Pattern[str] | None = None
-        if self._only is not None:
+        if len(params) == 1:
             self.simple_query = re.compile(
-                re.escape(self._only) + r"([\w$.\[\]]+)", re.ASCII
+                re.escape(f"{params[0]}=") + r"([\w$.\[\]]+)", re.ASCII
             )
 
     def find(self, query: str) -> str | None:

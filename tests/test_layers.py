@@ -30,6 +30,7 @@ from flask_jsonp import jsonp
 from flask_jsonp import jsonpify
 from flask_jsonp.discovery import is_jsonp_wrapper
 from flask_jsonp.endpoints import is_check_request_hook
+from flask_jsonp.hook import is_checking_first
 from tests.conftest import in_mode
 from tests.helpers import assert_refused
 from tests.helpers import run_jsonp
@@ -513,23 +514,96 @@ def test_the_hook_leaves_an_app_whose_jsonp_views_need_no_check_before_them() ->
     assert calls == ["stacked"]
 
 
-def test_the_hook_stays_where_another_hook_could_answer_first() -> None:
+@pytest.mark.parametrize("first", ["refused", "anonymous", "plain"])
+def test_other_hooks_are_checked_before_where_they_could_answer_first(
+    first: str,
+) -> None:
+    # The first request is checked by the extension's hook, which then leaves
+    # the app and wraps the other hooks: each request after it is checked by
+    # the first wrapped hook to run, before that hook does.
     app = Flask(__name__)
     JSONP(app)
     api = Blueprint("api", __name__)
+    seen: list[str] = []
 
     @api.before_request
     def authenticate() -> None:
+        seen.append(request.path)
         if request.headers.get("X-User") != "alice":
             abort(401)
 
-    api.get("/data")(jsonp(allowed_referrers=[ALLOWED])(lambda: SECRET))
+    api.add_url_rule(
+        "/data", "data", jsonp(allowed_referrers=[ALLOWED])(lambda: SECRET)
+    )
+    api.add_url_rule("/plain", "plain", lambda: SECRET)
     app.register_blueprint(api)
     client = app.test_client()
-    refused = client.get("/data?callback=cb", headers={"Referer": f"{EVIL}/"})
-    assert_refused(refused, 403, "referrer_not_allowed")
-    assert any(is_check_request_hook(hook) for hook in app.before_request_funcs[None])
-    anonymous = client.get("/data?callback=cb", headers={"Referer": f"{ALLOWED}/"})
-    assert anonymous.status_code == 401
-    assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
-    assert anonymous.cache_control.private
+    requests = {
+        "refused": lambda: client.get(
+            "/data?callback=cb", headers={"Referer": f"{EVIL}/"}
+        ),
+        "anonymous": lambda: client.get(
+            "/data?callback=cb", headers={"Referer": f"{ALLOWED}/"}
+        ),
+        "plain": lambda: client.get("/plain?callback=cb"),
+    }
+    requests[first]()
+    assert not any(
+        is_check_request_hook(hook)
+        for hooks in app.before_request_funcs.values()
+        for hook in hooks
+    )
+    assert [is_checking_first(hook) for hook in app.before_request_funcs["api"]] == [
+        True
+    ]
+    seen.clear()
+    for _ in range(2):
+        refused = requests["refused"]()
+        assert_refused(refused, 403, "referrer_not_allowed")
+        assert seen == []
+        anonymous = requests["anonymous"]()
+        assert anonymous.status_code == 401
+        assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+        assert anonymous.cache_control.private
+        assert "Referer" in anonymous.headers["Vary"]
+        assert seen == ["/data"]
+        seen.clear()
+        answer = client.get(
+            "/data?callback=cb",
+            headers={"Referer": f"{ALLOWED}/", "X-User": "alice"},
+        )
+        assert answer.mimetype == "text/javascript"
+        assert answer.cache_control.private
+        plain = requests["plain"]()
+        assert plain.status_code == 401
+        assert "X-Content-Type-Options" not in plain.headers
+        assert seen == ["/data", "/plain"]
+        seen.clear()
+
+
+def test_an_async_hook_is_checked_before_and_still_runs() -> None:
+    app = Flask(__name__)
+    JSONP(app)
+    ran: list[str] = []
+
+    @app.before_request
+    async def limit() -> Any:
+        ran.append(request.path)
+        if request.headers.get("X-Over-Limit"):
+            return "Too Many Requests", 429
+        return None
+
+    app.add_url_rule("/data", "data", jsonp(allowed_callbacks=["cb"])(lambda: SECRET))
+    client = app.test_client()
+    for _ in range(2):  # the first request, then the wrapped hook
+        assert client.get("/data?callback=cb").mimetype == "text/javascript"
+        refused = client.get("/data?callback=evil")
+        assert_refused(refused, 403, "callback_not_allowed")
+        limited = client.get("/data?callback=cb", headers={"X-Over-Limit": "1"})
+        assert limited.status_code == 429
+        assert limited.headers["X-Content-Type-Options"] == "nosniff"
+        assert ran == ["/data", "/data"]
+        ran.clear()
+    assert [is_checking_first(hook) for hook in app.before_request_funcs[None]] == [
+        True
+    ]

@@ -123,9 +123,9 @@ class JsonpPlan:
             or options.allowed_referrers_report_only
             or self._sunset is not None
         )
-        #: The finder's pattern of a simple query, for a plan with no check
-        #: beyond the name and the method.
-        self._simple_query = None if self._more_checks else self.finder.simple_query
+        #: The finder, for a plan with no check beyond the name and the
+        #: method: :meth:`accepted` may then accept a plain query alone.
+        self._plain_finder = None if self._more_checks else self.finder
         #: Whether an answer is no more than the script, its headers and its
         #: tag: no referrer allowlist (nothing private), no envelope, nothing
         #: announced. Most JSONP endpoints; their answers to a dict or a list
@@ -147,14 +147,17 @@ class JsonpPlan:
 
         :param query: the request's non-empty ``QUERY_STRING``.
         """
-        simple_query = self._simple_query
-        if simple_query is None:
+        finder = self._plain_finder
+        if finder is None:
             return None
-        match = simple_query.fullmatch(query)
-        if match is None or environ.get("REQUEST_METHOD") not in JSONP_METHODS:
-            return None
-        callback: str = match[1]
-        if len(callback) > self._max_length or _refusal(callback, self._policy):
+        callback = finder.plain_callback(query)
+        if (
+            callback is None
+            or environ.get("REQUEST_METHOD") not in JSONP_METHODS
+            # The length first, so that long strings never enter the cache.
+            or len(callback) > self._max_length
+            or _refusal(callback, self._policy)
+        ):
             return None
         return callback
 

@@ -11,7 +11,6 @@ has the empty value.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote_plus
 
 
@@ -32,16 +31,24 @@ class CallbackFinder:
         # percent encoding (or a "+", if it holds a space).
         encoded = ("%", "+") if any(" " in param for param in params) else ("%",)
         self._markers = (*params, *encoded)
-        #: ``callback=`` for one parameter name: a query that is this and a
-        #: plain value (the common ``?callback=onData``) needs no parsing.
-        #: For one parameter name, a query that is that parameter alone with
-        #: a value of the callback grammar's characters, none of which needs
-        #: decoding: the common ``?callback=onData``, read with one match.
-        self.simple_query: re.Pattern[str] | None = None
-        if len(params) == 1:
-            self.simple_query = re.compile(
-                re.escape(f"{params[0]}=") + r"([\w$.\[\]]+)", re.ASCII
-            )
+        #: For one parameter name, ``name=``: a query that is this prefix and a
+        #: value with nothing to decode (the common ``?callback=onData``) is
+        #: read without parsing (:meth:`plain_callback`).
+        self.plain_prefix: str | None = f"{params[0]}=" if len(params) == 1 else None
+
+    def plain_callback(self, query: str) -> str | None:
+        """The value of a query that is the one parameter alone, with nothing
+        to decode (ASCII, no ``%``, no ``+``); ``None`` for any other query,
+        which :meth:`find` parses. The value is not checked: it may be empty, or no
+        valid callback.
+        """
+        prefix = self.plain_prefix
+        if prefix is None or not query.startswith(prefix):
+            return None
+        value = query[len(prefix) :]
+        if "&" in value or "%" in value or "+" in value or not value.isascii():
+            return None
+        return value
 
     def find(self, query: str) -> str | None:
         """Return the callback in ``query`` (the WSGI ``QUERY_STRING``), or
@@ -52,11 +59,9 @@ class CallbackFinder:
         """
         if not query:
             return None
-        simple_query = self.simple_query
-        if simple_query is not None:
-            match = simple_query.fullmatch(query)
-            if match is not None:
-                return match[1]
+        value = self.plain_callback(query)
+        if value is not None:
+            return value
         # A loop, not any(): creating a generator costs more than the search.
         for marker in self._markers:
             if marker in query:

@@ -20,13 +20,14 @@ from flask.json.provider import JSONProvider
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import generate_etag
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.http import parse_etags
 
 from .errors import add_nosniff
 from .errors import NOSNIFF
 from .errors import REFERRER_HEADERS
+from .json_bytes import orjson_bytes
+from .json_bytes import ORJSON_PROVIDER
 from .plan import JsonpPlan
 from .response import JAVASCRIPT_MIMETYPE
 from .response import joined_script
@@ -124,12 +125,16 @@ def dumps(app: Flask, obj: Any) -> bytes:
     A provider whose ``response()`` is Flask's own is asked for ``dumps()``
     with the arguments that ``response()`` would pass, which saves building a
     response only to read its body; any other provider is asked for its
-    response.
+    response. flask-orjson's provider (exactly that class) is asked for nothing:
+    its ``dumps()`` decodes the bytes of ``orjson.dumps`` to a string, which
+    would be encoded again here; :func:`~flask_jsonp.json_bytes.orjson_bytes`
+    calls ``orjson.dumps`` as it does, and keeps the bytes.
     """
     # Any: Flask 2.3 and 3 type providers and their responses differently.
     # (No typing.cast on this path: it is a call at run time.)
     provider: Any = app.json
-    response_method = type(provider).response
+    provider_class = type(provider)
+    response_method = provider_class.response
     text: Any
     if response_method is DefaultJSONProvider.response:
         compact = provider.compact
@@ -138,6 +143,8 @@ def dumps(app: Flask, obj: Any) -> bytes:
         else:
             text = provider.dumps(obj, separators=(",", ":"))
     elif response_method is JSONProvider.response:
+        if provider_class is ORJSON_PROVIDER:
+            return orjson_bytes(provider, obj)
         text = provider.dumps(obj)
     else:
         data: bytes = provider.response(obj).get_data()
@@ -259,13 +266,14 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
     add_notice(response, plan)
 
 
-#: The material of a tag up to this many bytes is hashed with BLAKE2b, which
-#: Python implements itself; more, with Werkzeug's SHA-1, from OpenSSL. In a
-#: request, where the hash's code and state are cold in the caches, OpenSSL's
-#: SHA-1 costs about 1 µs more than BLAKE2b to set up (2 % of a small JSONP
-#: answer, ``make bench``); past about 2 KB its speed (1.9 GB/s against 0.8 GB/s
-#: on the machine of BENCHMARKS.md) wins that back.
-SMALL_TAG_MATERIAL = 2048
+#: JSON up to this many bytes is tagged with BLAKE2b, which Python implements
+#: itself, over one string; more, with SHA-1 from OpenSSL, as Werkzeug tags
+#: responses, fed piece by piece so that the body is not copied. In a request,
+#: where the hash's code and state are cold in the caches, OpenSSL's SHA-1 costs
+#: about 1 µs more than BLAKE2b to set up (2 % of a small JSONP answer, ``make
+#: bench``); past about 2 KB its speed (1.9 GB/s against 0.8 GB/s on the machine
+#: of BENCHMARKS.md) wins that back.
+SMALL_TAG_JSON = 2048
 
 
 def script_etag(
@@ -288,13 +296,14 @@ def script_etag(
         json_body = b"view-etag\n" + view_etag.encode("latin-1")
     if envelope_status is not None:
         callback = f"{callback}\n{envelope_status}"
-    # One call on one string costs less than feeding a hash object piece by
-    # piece.
-    material = seed + callback.encode() + b"\n" + json_body
-    if len(material) <= SMALL_TAG_MATERIAL:
-        return f'W/"{hashlib.blake2b(material, digest_size=20).hexdigest()}"'
-    # Werkzeug's own tag of the bytes (a SHA-1).
-    return f'W/"{generate_etag(material)}"'
+    head = seed + callback.encode() + b"\n"
+    if len(json_body) <= SMALL_TAG_JSON:
+        # One call on one string costs less than feeding a hash object.
+        small = hashlib.blake2b(head + json_body, digest_size=20)
+        return f'W/"{small.hexdigest()}"'
+    big = hashlib.sha1(head)
+    big.update(json_body)
+    return f'W/"{big.hexdigest()}"'
 
 
 def _finish_answer(

@@ -353,17 +353,23 @@ def _revalidate(response: Response, tag: str, if_none_match: str | None) -> None
         del response.headers["Content-Length"]
 
 
-def _script_response(app: Flask, built: JsonpBody, status: int | None) -> Response:
-    """A response with a JSONP body as its content, and its type and length."""
-    chunks = built.chunks
-    if type(chunks) is tuple and len(chunks) == 1:
-        return app.response_class(
-            chunks[0], status=status, content_type=JAVASCRIPT_CONTENT_TYPE
-        )
-    response = app.response_class(
-        chunks, status=status, content_type=JAVASCRIPT_CONTENT_TYPE
-    )
-    response.content_length = built.length
+def _script_response(
+    app: Flask,
+    built: JsonpBody,
+    status: int | None,
+    headers: tuple[tuple[str, str], ...],
+) -> Response:
+    """A response with a JSONP body as its content, its type and length, and
+    ``headers`` of flask-jsonp's own making.
+    """
+    response = app.response_class(status=status, content_type=JAVASCRIPT_CONTENT_TYPE)
+    # The body set as Werkzeug's set_data() sets bytes, and the length appended
+    # with the other headers: setting a header scans and checks the list, which
+    # costs 2 % of a small answer.
+    response.response = built.chunks
+    if response.automatically_set_content_length:
+        headers = (("Content-Length", str(built.length)), *headers)
+    append_headers(response.headers, headers)
     return response
 
 
@@ -390,12 +396,11 @@ def script_only_answer(
             return _not_modified(app, tag)
         headers = (*JSONP_HEADERS, ("ETag", tag))
     script = joined_script(callback, json_body)
-    if script is not None:
-        response = app.response_class(script, content_type=JAVASCRIPT_CONTENT_TYPE)
+    if script is None:
+        built = jsonp_body(callback, json_body)
     else:
-        response = _script_response(app, jsonp_body(callback, json_body), None)
-    append_headers(response.headers, headers)
-    return response
+        built = tuple.__new__(JsonpBody, ((script,), len(script)))
+    return _script_response(app, built, None, headers)
 
 
 def _not_modified(app: Flask, tag: str) -> Response:
@@ -444,8 +449,9 @@ def answer_from_value(
     json_body = dumps(app, body)
     built = jsonp_body(callback, json_body, envelope_status, plan.envelope_meta)
     if headers is None:
-        response = _script_response(app, built, 200 if envelope_status else status)
-        append_headers(response.headers, JSONP_HEADERS)
+        response = _script_response(
+            app, built, 200 if envelope_status else status, JSONP_HEADERS
+        )
         if plan.notice_headers:
             add_notice(response, plan)
         view_etag = None

@@ -36,12 +36,12 @@ class JSONP:
     checks the ``JSONP_*`` config and sets its defaults, records app-wide
     defaults, serves the bundled JavaScript loader and adds the
     ``jsonp_loader()`` template helper. It also makes the policy of every
-    JSONP view hold whatever is stacked on it: its ``before_request`` hook
-    checks each request to a JSONP endpoint before any other hook and any
-    decorator above ``@jsonp`` (a login, a cache, a rate limit) runs, and the
-    final response of such a view is wrapped. It never turns JSONP on for views
-    by itself: answering JSONP on every route would hand private JSON to any
-    page.
+    JSONP view hold whatever is stacked on it: each request to a JSONP
+    endpoint is checked before any other extension's ``before_request``
+    function and any decorator above ``@jsonp`` (a login, a cache, a rate
+    limit) runs, and the final response of such a view is wrapped. It never
+    turns JSONP on for views by itself: answering JSONP on every route would
+    hand private JSON to any page.
 
     ::
 

@@ -123,9 +123,10 @@ class JsonpPlan:
             or options.allowed_referrers_report_only
             or self._sunset is not None
         )
-        #: The finder, for a plan with no check beyond the name and the
-        #: method: :meth:`accepted` may then accept a plain query alone.
-        self._plain_finder = None if self._more_checks else self.finder
+        #: For a plan with no check beyond the name and the method, the
+        #: finder's ``name=`` prefix: :meth:`accepted` reads a query that is
+        #: this and a callback without parsing it.
+        self._plain_prefix = None if self._more_checks else self.finder.plain_prefix
         #: Whether an answer is no more than the script, its headers and its
         #: tag: no referrer allowlist (nothing private), no envelope, nothing
         #: announced. Most JSONP endpoints; their answers to a dict or a list
@@ -147,17 +148,18 @@ class JsonpPlan:
 
         :param query: the request's non-empty ``QUERY_STRING``.
         """
-        finder = self._plain_finder
-        if finder is None:
-            return None
-        callback = finder.plain_callback(query)
+        prefix = self._plain_prefix
         if (
-            callback is None
+            prefix is None
+            or not query.startswith(prefix)
             or environ.get("REQUEST_METHOD") not in JSONP_METHODS
-            # The length first, so that long strings never enter the cache.
-            or len(callback) > self._max_length
-            or _refusal(callback, self._policy)
         ):
+            return None
+        # The rest of the query is the callback if the grammar accepts it: it
+        # then holds no "&" (no other parameter) and nothing to decode.
+        callback = query[len(prefix) :]
+        # The length first, so that long strings never enter the cache.
+        if len(callback) > self._max_length or _refusal(callback, self._policy):
             return None
         return callback
 

@@ -86,3 +86,44 @@ def test_agrees_with_werkzeugs_args(query: str) -> None:
 @given(st.text(max_size=20))
 def test_any_value_round_trips(value: str) -> None:
     assert FINDER.find(f"a=1&callback={quote_plus(value)}") == value
+
+
+#: Pieces of queries a plan's shortcut must not misread: valid and reserved
+#: names, dots and indexes, what needs decoding, other parameters, non-ASCII.
+_plan_pieces = st.sampled_from(
+    [
+        *("callback=", "cb", "a.b", "[0]", "$", "_", "%", "%62", "+", "&", "="),
+        *("x=1", "eval", "this", "\u00e9", "jQuery", ";", "callback", "9"),
+    ]
+)
+
+
+@given(
+    st.lists(_plan_pieces, max_size=8).map("".join), st.sampled_from(["GET", "POST"])
+)
+def test_a_plans_shortcut_accepts_only_what_the_full_check_accepts(
+    query: str, method: str
+) -> None:
+    from flask import Flask
+
+    from flask_jsonp.errors import JsonpRequestError
+    from flask_jsonp.plan import Layers
+    from flask_jsonp.plan import plan_for
+
+    app = Flask(__name__)
+    plan = plan_for(app, Layers())
+    environ = {"REQUEST_METHOD": method, "QUERY_STRING": query}
+    accepted = plan.accepted(query, environ)
+    try:
+        found = plan.finder.find(query)
+    except QueryError:
+        assert accepted is None
+        return
+    if accepted is None:
+        return
+    # The shortcut read the callback the parser reads, and every check takes it.
+    assert accepted == found
+    try:
+        plan.check(app, accepted, environ)
+    except JsonpRequestError as refusal:  # pragma: no cover - the failure
+        pytest.fail(f"accepted {accepted!r}, refused by the check: {refusal!r}")

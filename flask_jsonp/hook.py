@@ -66,7 +66,8 @@ def check_request_hook(app: Flask) -> Hook:
                     _ready(app, state, check_jsonp_request)
         # Flask runs this request's hooks from the lists it had: they are not
         # the wrapped ones, so this request is checked here.
-        jsonp_request = _checked_request(app, state)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        jsonp_request = _checked_request(app, state, req)
         if jsonp_request is not None:
             jsonp_request.finish_later()
 
@@ -74,14 +75,14 @@ def check_request_hook(app: Flask) -> Hook:
     return check_jsonp_request
 
 
-def _checked_request(app: Flask, state: JsonpState) -> JsonpRequest | None:
+def _checked_request(app: Flask, state: JsonpState, req: Any) -> JsonpRequest | None:
     """Check the current request if it is to a JSONP endpoint that other
     ``before_request`` functions could answer, and return what flask-jsonp
     knows of it; ``None`` for any other request.
 
+    :param req: the request object (not Flask's proxy).
     :raise JsonpRequestError: the refusal, which the app's handlers answer.
     """
-    req = request._get_current_object()  # type: ignore[attr-defined]
     rule = req.url_rule
     if rule is None:
         return None
@@ -121,7 +122,7 @@ def checking_first(app: Flask, state: JsonpState, hook: Hook) -> Hook:
         req = request._get_current_object()  # type: ignore[attr-defined]
         jsonp_request: JsonpRequest | None = getattr(req, REQUEST_ATTR, None)
         if jsonp_request is None:
-            jsonp_request = _checked_request(app, state)
+            jsonp_request = _checked_request(app, state, req)
             if jsonp_request is None:
                 return call()
         try:

@@ -56,6 +56,12 @@ local MIX = {
   {"gone", "GET", "/api/retired?callback=cb", nil, 410, "refusal:gone"},
   {"json", "GET", "/api/retired", nil, 200, "json"},
   {"cors", "GET", "/api/private", {Origin = "https://shop.example.com"}, 200, "cors"},
+  -- A before_request function answers instead of the view (a rate limit): after
+  -- the checks, with nosniff, and to the envelope's callback.
+  {"limited", "GET", "/api/items?callback=cb", {["X-Soak-Limit"] = "1"}, 429, "limited"},
+  {"limited", "GET", "/api/items", {["X-Soak-Limit"] = "1"}, 429, "limited"},
+  {"limited-refused", "GET", "/api/fixed?callback=onOther", {["X-Soak-Limit"] = "1"}, 403, "refusal:callback_not_allowed"},
+  {"limited-envelope", "GET", "/public/stats?callback=cb", {["X-Soak-Limit"] = "1"}, 200, "envelope"},
   {"preflight", "OPTIONS", "/api/private?callback=cb", {Origin = "https://app.example", ["Access-Control-Request-Method"] = "GET"}, 200, "preflight"},
 }
 
@@ -109,6 +115,9 @@ local function looks_right(check, headers, body)
     return false
   elseif check == "json" then
     return content_type == "application/json" and body:sub(1, 1) == "{"
+  elseif check == "limited" then
+    return content_type == "application/json"
+      and body:find('"error":"too_many_requests"', 1, true) ~= nil
   elseif check == "cors" then
     return content_type == "application/json" and body:sub(1, 1) == "{"
       and headers["Access-Control-Allow-Origin"] == "https://shop.example.com"

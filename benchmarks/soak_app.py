@@ -2,8 +2,9 @@
 
 It uses every door and option of flask-jsonp: the decorator, ``jsonpify``,
 blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and its report-only
-twin, the envelope, ``deprecation``, ``sunset`` and ``deprecation_link``, and
-flask-cors with ``cors_origins``. ``flask_jsonp.prometheus`` counts every
+twin, the envelope, ``deprecation``, ``sunset`` and ``deprecation_link``,
+flask-cors with ``cors_origins``, and a ``before_request`` function that answers
+instead of the view (a rate limit), which the extension wraps. ``flask_jsonp.prometheus`` counts every
 JSONP request from the signals, and ``/metrics`` shows its counters.
 Answers echo the request's ``X-Soak-Kind`` header: wrk does not say which request
 a response answers.
@@ -53,6 +54,15 @@ def create_app() -> Flask:
     CORS(app, resources=r"/api/private", origins=cors_origins(ALLOWED_REFERRERS))
     registry = CollectorRegistry()
     JsonpMetrics(app, ALLOWED_REFERRERS, registry=registry)
+
+    @app.before_request
+    def rate_limit() -> Any:
+        # Answers before the view, as Flask-Limiter does: JSONP requests are
+        # checked before it runs, and its answer is finished as JSONP answers
+        # are (nosniff, the envelope).
+        if request.headers.get("X-Soak-Limit"):
+            return {"error": "too_many_requests"}, 429
+        return None
 
     @app.get("/metrics")
     def metrics() -> Response:

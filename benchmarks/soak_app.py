@@ -4,8 +4,9 @@ It uses every door and option of flask-jsonp: the decorator, ``jsonpify``,
 blueprint mode, ``allowed_callbacks``, ``allowed_referrers`` and its report-only
 twin, the envelope, ``deprecation``, ``sunset`` and ``deprecation_link``,
 flask-cors with ``cors_origins``, and a ``before_request`` function that answers
-instead of the view (a rate limit), which the extension wraps. ``flask_jsonp.prometheus`` counts every
-JSONP request from the signals, and ``/metrics`` shows its counters.
+instead of the view (a rate limit), which the extension wraps.
+``flask_jsonp.prometheus`` counts every JSONP request from the signals, and
+``/metrics`` shows its counters.
 Answers echo the request's ``X-Soak-Kind`` header: wrk does not say which request
 a response answers.
 """

@@ -12,6 +12,7 @@ import logging
 import zlib
 from collections.abc import Mapping
 from typing import Any
+from typing import NamedTuple
 
 from flask import Flask
 from flask import Response
@@ -241,9 +242,41 @@ def add_notice(response: Response, plan: JsonpPlan) -> None:
             response.headers[name] = value
 
 
-def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> None:
+class _ViewHeaders(NamedTuple):
+    """What a JSONP answer takes from the headers of the view's response."""
+
+    #: Those it keeps: all but :data:`_REPLACED_HEADERS`.
+    kept: list[tuple[str, str]]
+    #: The view's ``ETag``, if any.
+    etag: str | None
+    #: The body's content coding.
+    coding: str
+
+
+def _read_view_headers(headers: Headers) -> _ViewHeaders:
+    """Read the headers of the view's response in one pass. (Werkzeug's
+    ``Headers.get`` raises and catches an HTTP exception for a name that is
+    not there, which costs more than this whole pass.)
+    """
+    kept = []
+    etag = None
+    coding = "identity"
+    for name, value in headers:
+        lower = name.lower()
+        if lower not in _REPLACED_HEADERS:
+            kept.append((name, value))
+        elif lower == "etag" and etag is None:
+            etag = value
+        elif lower == "content-encoding" and coding == "identity":
+            coding = value.strip().lower()
+    return tuple.__new__(_ViewHeaders, (kept, etag, coding))
+
+
+def _set_answer_headers(
+    response: Response, plan: JsonpPlan, length: int, kept: list[tuple[str, str]]
+) -> None:
     """Give a response the headers of a JSONP answer, keeping the view's
-    others.
+    ``kept`` ones.
     """
     # One new list: setting a header scans and rewrites the list each time.
     # The view's values were checked when they were set, and the others are
@@ -252,11 +285,7 @@ def _set_answer_headers(response: Response, plan: JsonpPlan, length: int) -> Non
     append_headers(
         headers,
         (
-            *(
-                (name, value)
-                for name, value in response.headers.items()
-                if name.lower() not in _REPLACED_HEADERS
-            ),
+            *kept,
             ("Content-Type", JAVASCRIPT_CONTENT_TYPE),
             ("Content-Length", str(length)),
             *JSONP_HEADERS,
@@ -461,8 +490,9 @@ def answer_from_value(
         response = app.response_class(
             data, status=200 if envelope_status else status, headers=headers
         )
-        view_etag = response.headers.get("ETag")
-        _set_answer_headers(response, plan, built.length)
+        view = _read_view_headers(response.headers)
+        view_etag = view.etag
+        _set_answer_headers(response, plan, built.length, view.kept)
     return _finish_answer(
         response,
         plan,
@@ -475,15 +505,14 @@ def answer_from_value(
     )
 
 
-def _json_bytes(response: Response) -> bytes | None:
-    """The JSON text of a response, decoded from its content coding; ``None``
-    if it cannot be read without consuming a stream or is in a coding the
-    standard library does not know.
+def _json_bytes(response: Response, coding: str) -> bytes | None:
+    """The JSON text of a response, decoded from its content ``coding``;
+    ``None`` if it cannot be read without consuming a stream or is in a coding
+    the standard library does not know.
     """
     if response.is_streamed or response.direct_passthrough:
         return None
     data = response.get_data()
-    coding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if coding == "identity":
         return data
     wbits = _WBITS.get(coding)
@@ -518,11 +547,12 @@ def answer_from_response(
     """
     status = response.status_code
     envelope = plan.options.envelope
+    view = _read_view_headers(response.headers)
     json_body: bytes | None
     if envelope_error is not None:
         json_body = dumps(app, envelope_error)
     elif status < 400 and response.is_json:
-        json_body = _json_bytes(response)
+        json_body = _json_bytes(response, view.coding)
     else:
         json_body = None
     if json_body is None:
@@ -535,8 +565,8 @@ def answer_from_response(
     if envelope:
         answer.status_code = 200
     answer.response = body.chunks
-    view_etag = None if envelope_error is not None else response.headers.get("ETag")
-    _set_answer_headers(answer, plan, body.length)
+    view_etag = None if envelope_error is not None else view.etag
+    _set_answer_headers(answer, plan, body.length, view.kept)
     return _finish_answer(
         answer, plan, callback, envelope_status, json_body, view_etag, private, environ
     )

@@ -258,6 +258,8 @@ def jsonp_body(
 
     .. versionadded:: 0.1
     """
+    if json_body[-1:] == b"\n":
+        json_body = json_body[:-1]
     if envelope_status is None:
         joined = joined_script(callback, json_body)
         if joined is not None:
@@ -266,8 +268,6 @@ def jsonp_body(
     if envelope_status is not None:
         prefix += b'{"meta":{"status":%d%s},"data":' % (envelope_status, envelope_meta)
         suffix = b"}" + suffix
-    if json_body[-1:] == b"\n":
-        json_body = json_body[:-1]
     escapes: Escapes = ()
     # A memchr per byte tells that most small bodies need nothing done: no
     # "_" of a "__proto__" key, nothing to escape.

@@ -420,10 +420,10 @@ def script_only_answer(
     headers: tuple[tuple[str, str], ...] = JSONP_HEADERS
     if seed is not None:
         tag = script_etag(seed, callback, None, json_body)
+        headers = (*JSONP_HEADERS, ("ETag", tag))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and etag_matches(if_none_match, tag):
-            return _not_modified(app, tag)
-        headers = (*JSONP_HEADERS, ("ETag", tag))
+            return _not_modified(app, headers)
     script = joined_script(callback, json_body)
     if script is None:
         built = jsonp_body(callback, json_body)
@@ -432,12 +432,12 @@ def script_only_answer(
     return _script_response(app, built, None, headers)
 
 
-def _not_modified(app: Flask, tag: str) -> Response:
-    """The 304 Not Modified of a script answer whose tag is ``tag``, as
-    :func:`_revalidate` leaves one.
+def _not_modified(app: Flask, headers: tuple[tuple[str, str], ...]) -> Response:
+    """The 304 Not Modified of a script answer with ``headers`` (its tag
+    among them), as :func:`_revalidate` leaves one.
     """
     response = app.response_class(status=304, content_type=JAVASCRIPT_CONTENT_TYPE)
-    append_headers(response.headers, (*JSONP_HEADERS, ("ETag", tag)))
+    append_headers(response.headers, headers)
     return response
 
 

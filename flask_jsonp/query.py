@@ -39,8 +39,8 @@ class CallbackFinder:
     def plain_callback(self, query: str) -> str | None:
         """The value of a query that is the one parameter alone, with nothing
         to decode (ASCII, no ``%``, no ``+``); ``None`` for any other query,
-        which :meth:`find` parses. The value is not checked: it may be empty, or no
-        valid callback.
+        which :meth:`find` parses. The value is not checked: it may be empty,
+        or no valid callback.
         """
         prefix = self.plain_prefix
         if prefix is None or not query.startswith(prefix):
